@@ -1,0 +1,70 @@
+// The built PWA: built with `vite build` when needed, served from build/ by sirv in
+// single-page mode (not `vite preview`: it does not serve /200.html, which the service
+// worker precaches).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import sirv from 'sirv';
+import { HOST, LOGS_DIR, ROOT, log, since } from './config.js';
+import { tailLog } from './processes.js';
+
+export const BUILD_DIR = path.join(ROOT, 'build');
+const FALLBACK = '200.html';
+
+/** Runs `vite build` with the stack's endpoints in PUBLIC_* env; output in .stack/logs/build.log. */
+export async function buildApp(env: Record<string, string>): Promise<void> {
+  const t0 = performance.now();
+  fs.mkdirSync(LOGS_DIR, { recursive: true });
+  const logFile = path.join(LOGS_DIR, 'build.log');
+  log(`building the app (vite build, ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}); log: ${path.relative(ROOT, logFile)}`);
+  const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
+  const fd = fs.openSync(logFile, 'w');
+  const child = spawn(process.execPath, [vite, 'build'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c) => resolve(c));
+  });
+  if (code !== 0 || !fs.existsSync(path.join(BUILD_DIR, FALLBACK))) {
+    throw new Error(`App build (vite build) failed (exit code ${code}). Last lines of ${logFile}:\n${tailLog(logFile)}`);
+  }
+  log(`app built in ${since(t0)}`);
+}
+
+export function hasBuild(): boolean {
+  return fs.existsSync(path.join(BUILD_DIR, FALLBACK));
+}
+
+/** Serves build/ on 127.0.0.1:<port>; resolves once listening. */
+export async function serveApp(port: number): Promise<{ stop(): Promise<void> }> {
+  const serve = sirv(BUILD_DIR, {
+    single: FALLBACK,
+    etag: true,
+    gzip: true,
+    brotli: true,
+    setHeaders(res, pathname) {
+      if (pathname.startsWith('/_app/immutable/')) {
+        res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      } else {
+        // HTML, the service worker, the web manifest and everything unhashed: always revalidate.
+        res.setHeader('Cache-Control', 'no-cache');
+      }
+      if (pathname === '/sw.js' || pathname.startsWith('/workbox-')) {
+        res.setHeader('Service-Worker-Allowed', '/');
+      }
+    },
+  });
+  const server = http.createServer((req, res) => serve(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`app (static server) cannot listen on ${HOST}:${port}: ${err.message}`)));
+    server.listen(port, HOST, () => resolve());
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

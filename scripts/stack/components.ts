@@ -1,0 +1,85 @@
+// The child-process components of the stack: how each is launched and health-checked.
+// Each registers its stop with `track` as soon as it is spawned, so a failed start can be undone.
+import path from 'node:path';
+import { HOST, ROOT, STACK_DIR, envoyConfig, livekitConfig, log, since, type Ports } from './config.js';
+import { apiAnswers, checkCors, envoyForwards } from './health.js';
+import { httpGet, startProcess, waitHealthy, type SpawnOptions } from './processes.js';
+
+export type Track = (component: { name: string; stop(): Promise<void> }) => void;
+const url = (port: number) => `http://${HOST}:${port}`;
+
+async function launch(spec: SpawnOptions, what: string, check: () => Promise<boolean>, track: Track, timeoutMs: number) {
+  const t0 = performance.now();
+  const proc = startProcess(spec);
+  track(proc);
+  await waitHealthy(proc, spec.name, what, check, timeoutMs);
+  log(`${spec.name} ready: ${what} (${since(t0)})`);
+}
+
+export function startLiveKit(bin: string, ports: Ports, track: Track, timeoutMs: number): Promise<void> {
+  const httpUrl = url(ports.LIVEKIT);
+  return launch(
+    { name: 'LiveKit', command: bin, args: ['--config', livekitConfig(ports)], cwd: ROOT },
+    `GET ${httpUrl}`,
+    async () => (await httpGet(httpUrl)).status === 200,
+    track,
+    timeoutMs,
+  );
+}
+
+export interface ApiServerEnv {
+  plcUrl: string;
+  pdsUrl: string;
+  livekit: { url: string; apiKey: string; apiSecret: string };
+}
+
+/** The reference API server (`server/main.ts` by default), run with this Node and tsx. */
+export function startApiServer(entry: string, ports: Ports, env: ApiServerEnv, track: Track, timeoutMs: number): Promise<void> {
+  return launch(
+    {
+      name: 'API server',
+      command: process.execPath,
+      args: ['--import', 'tsx', entry],
+      cwd: ROOT,
+      env: {
+        MICROCLIMATE_GRPC_PORT: String(ports.API),
+        MICROCLIMATE_PUBLIC_HOSTS: `localhost:${ports.ENVOY},127.0.0.1:${ports.ENVOY}`,
+        MICROCLIMATE_DEV: '1',
+        MICROCLIMATE_PLC_URL: env.plcUrl,
+        // *.test handles resolve only through the local PDS.
+        MICROCLIMATE_DEV_HANDLE_RESOLVER_URL: env.pdsUrl,
+        MICROCLIMATE_DATA_DIR: path.join(STACK_DIR, 'server'),
+        MICROCLIMATE_LIVEKIT_URL: env.livekit.url,
+        MICROCLIMATE_LIVEKIT_API_KEY: env.livekit.apiKey,
+        MICROCLIMATE_LIVEKIT_API_SECRET: env.livekit.apiSecret,
+      },
+    },
+    `gRPC GetServerInfo on ${url(ports.API)}`,
+    () => apiAnswers(url(ports.API)),
+    track,
+    timeoutMs,
+  );
+}
+
+/** Envoy; ready when admin /ready says LIVE, a gRPC-Web call gets through and CORS answers. */
+export function startEnvoy(bin: string, ports: Ports, track: Track, timeoutMs: number): Promise<void> {
+  return launch(
+    {
+      name: 'Envoy',
+      command: bin,
+      // No hot restart: it would claim a shared-memory id that a second Envoy on this machine needs.
+      args: ['-c', envoyConfig(ports), '--disable-hot-restart', '--concurrency', '2', '--log-level', 'info'],
+      cwd: ROOT,
+    },
+    `gRPC-Web and CORS on ${url(ports.ENVOY)}, admin ${url(ports.ENVOY_ADMIN)}`,
+    async () => {
+      const ready = await httpGet(`${url(ports.ENVOY_ADMIN)}/ready`);
+      if (ready.body.trim() !== 'LIVE') throw new Error(`admin /ready says ${ready.body.trim() || ready.status}`);
+      await envoyForwards(url(ports.ENVOY));
+      await checkCors(url(ports.ENVOY), url(ports.APP));
+      return true;
+    },
+    track,
+    timeoutMs,
+  );
+}

@@ -1,0 +1,119 @@
+// Ports, paths and config templating for the local stack. Every port has a fixed default
+// and can be overridden with MICROCLIMATE_PORT_<NAME> (e.g. MICROCLIMATE_PORT_ENVOY=18080)
+// or with startStack({ ports }).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const STACK_DIR = path.join(ROOT, '.stack');
+export const LOGS_DIR = path.join(STACK_DIR, 'logs');
+export const STACK_FILE = path.join(STACK_DIR, 'stack.json');
+export const HOST = '127.0.0.1';
+
+export const DEFAULT_PORTS = {
+  PLC: 2582,
+  PDS: 2583,
+  API: 50051,
+  ENVOY: 8080,
+  ENVOY_ADMIN: 9901,
+  LIVEKIT: 7880,
+  LIVEKIT_RTC_TCP: 7881,
+  LIVEKIT_RTC_UDP: 7882,
+  APP: 4173,
+} as const;
+
+export type PortName = keyof typeof DEFAULT_PORTS;
+export type Ports = Record<PortName, number>;
+
+/** Which component owns a port, for error messages. */
+export const PORT_OWNER: Record<PortName, string> = {
+  PLC: 'PLC (dev-env)',
+  PDS: 'PDS (dev-env)',
+  API: 'API server (gRPC)',
+  ENVOY: 'Envoy (gRPC-Web listener)',
+  ENVOY_ADMIN: 'Envoy (admin)',
+  LIVEKIT: 'LiveKit (HTTP/WebSocket)',
+  LIVEKIT_RTC_TCP: 'LiveKit (RTC TCP)',
+  LIVEKIT_RTC_UDP: 'LiveKit (RTC UDP)',
+  APP: 'app (static server)',
+};
+
+export function resolvePorts(overrides: Partial<Ports> = {}): Ports {
+  const ports = { ...DEFAULT_PORTS } as Ports;
+  for (const name of Object.keys(DEFAULT_PORTS) as PortName[]) {
+    const raw = process.env[`MICROCLIMATE_PORT_${name}`];
+    if (raw !== undefined && raw !== '') {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) {
+        throw new Error(`MICROCLIMATE_PORT_${name}=${raw} is not a valid port number`);
+      }
+      ports[name] = n;
+    }
+    if (overrides[name] !== undefined) ports[name] = overrides[name]!;
+  }
+  const seen = new Map<number, PortName>();
+  for (const [name, port] of Object.entries(ports) as [PortName, number][]) {
+    const other = seen.get(port);
+    if (other) throw new Error(`Port ${port} is configured for both ${PORT_OWNER[other]} and ${PORT_OWNER[name]}`);
+    seen.set(port, name);
+  }
+  return ports;
+}
+
+export function log(message: string): void {
+  process.stderr.write(`[stack] ${message}\n`);
+}
+
+export function since(t0: number): string {
+  return `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+}
+
+/** Replaces `key: <default>` by `key: <port>` in a config file, checking each key occurs once. */
+function substitute(text: string, file: string, pairs: [key: string, from: number, to: number][]): string {
+  for (const [key, from, to] of pairs) {
+    const re = new RegExp(`(\\b${key}:\\s*)${from}\\b`, 'g');
+    const count = text.match(re)?.length ?? 0;
+    if (count !== 1) throw new Error(`${file}: expected one "${key}: ${from}", found ${count}`);
+    text = text.replace(re, `$1${to}`);
+  }
+  return text;
+}
+
+/** deploy/envoy.yaml, or a copy in .stack/ with the configured ports. */
+export function envoyConfig(ports: Ports): string {
+  const src = path.join(ROOT, 'deploy/envoy.yaml');
+  const d = DEFAULT_PORTS;
+  if (ports.ENVOY === d.ENVOY && ports.ENVOY_ADMIN === d.ENVOY_ADMIN && ports.API === d.API) return src;
+  const text = substitute(fs.readFileSync(src, 'utf8'), src, [
+    ['port_value', d.ENVOY_ADMIN, ports.ENVOY_ADMIN],
+    ['port_value', d.ENVOY, ports.ENVOY],
+    ['port_value', d.API, ports.API],
+  ]);
+  const out = path.join(STACK_DIR, 'envoy.yaml');
+  fs.writeFileSync(out, text);
+  return out;
+}
+
+/** deploy/livekit.yaml, or a copy in .stack/ with the configured ports. */
+export function livekitConfig(ports: Ports): string {
+  const src = path.join(ROOT, 'deploy/livekit.yaml');
+  const d = DEFAULT_PORTS;
+  if (ports.LIVEKIT === d.LIVEKIT && ports.LIVEKIT_RTC_TCP === d.LIVEKIT_RTC_TCP && ports.LIVEKIT_RTC_UDP === d.LIVEKIT_RTC_UDP) return src;
+  const text = substitute(fs.readFileSync(src, 'utf8'), src, [
+    ['port', d.LIVEKIT, ports.LIVEKIT],
+    ['tcp_port', d.LIVEKIT_RTC_TCP, ports.LIVEKIT_RTC_TCP],
+    ['udp_port', d.LIVEKIT_RTC_UDP, ports.LIVEKIT_RTC_UDP],
+  ]);
+  const out = path.join(STACK_DIR, 'livekit.yaml');
+  fs.writeFileSync(out, text);
+  return out;
+}
+
+/** The dev API key and secret from deploy/livekit.yaml (`keys:` with one `key: secret`). */
+export function livekitKeys(): { apiKey: string; apiSecret: string } {
+  const src = path.join(ROOT, 'deploy/livekit.yaml');
+  const m = fs.readFileSync(src, 'utf8').match(/^keys:\s*\n\s+([\w.-]+):\s*(\S+)/m);
+  if (!m?.[1] || !m[2]) throw new Error(`${src}: no "keys:" entry found`);
+  return { apiKey: m[1], apiSecret: m[2] };
+}

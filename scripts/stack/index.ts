@@ -1,0 +1,166 @@
+// The local stack: PLC + PDS (dev-env, in process), the API server, LiveKit, Envoy and the
+// built app, all on 127.0.0.1. Used by `npm start`, the e2e tests and the benchmarks.
+// It writes what it started to .stack/stack.json and removes it on stop().
+import fs from 'node:fs';
+import path from 'node:path';
+import { BUILD_DIR, buildApp, hasBuild, serveApp } from './app.js';
+import { startAtproto, type Atproto, type DemoAccount } from './atproto.js';
+import { startApiServer, startEnvoy, startLiveKit, type Track } from './components.js';
+import { DEFAULT_PORTS, HOST, LOGS_DIR, ROOT, STACK_FILE, livekitKeys, log, resolvePorts, since, type Ports } from './config.js';
+import { checkPortsFree, httpGet } from './processes.js';
+import { ensureChromium, ensureEnvoy, ensureLiveKit } from './tools.js';
+
+export { DEFAULT_PORTS, STACK_FILE, type DemoAccount, type Ports };
+
+export interface StackInfo {
+  app: string; // http://127.0.0.1:4173, the built PWA
+  server: string; // http://localhost:8080, the Microclimate server URL (Envoy, gRPC-Web)
+  api: string; // http://127.0.0.1:50051, the API server directly (gRPC, HTTP/2 cleartext)
+  envoyAdmin: string; // http://127.0.0.1:9901
+  plc: string; // http://localhost:2582 (dev-env names its services localhost)
+  pds: string; // http://localhost:2583
+  livekit: { url: string; httpUrl: string; apiKey: string; apiSecret: string };
+  accounts: DemoAccount[];
+  ports: Ports;
+  chromium?: string; // path of the browser binary, when asked for with { chromium: true }
+  logsDir: string;
+  stackFile: string;
+  startedAt: string;
+  pid: number; // the orchestrator's process
+}
+
+export interface StackOptions {
+  ports?: Partial<Ports>; // overrides on top of MICROCLIMATE_PORT_* and the defaults
+  /** 'auto' (default): vite build only when build/ is missing; true: always; false: never. */
+  build?: boolean | 'auto';
+  /** API server entry, relative to the repo (default server/main.ts or MICROCLIMATE_API_ENTRY). */
+  apiEntry?: string;
+  chromium?: boolean; // also make sure Chromium is installed and report its path
+  timeoutMs?: number; // per component health check (default 30 s)
+}
+
+export interface Stack {
+  info: StackInfo;
+  stop(): Promise<void>;
+}
+
+/** Hint for a port clash: another stack of this repo may still run. */
+function runningStackHint(): string {
+  try {
+    const { pid } = JSON.parse(fs.readFileSync(STACK_FILE, 'utf8')) as { pid: number };
+    process.kill(pid, 0);
+    return `\nAnother stack is running (pid ${pid}, see ${path.relative(ROOT, STACK_FILE)}): stop it with kill -INT ${pid}`;
+  } catch {
+    return '';
+  }
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const t0 = performance.now();
+  const timeout = options.timeoutMs ?? 30_000;
+  const ports = resolvePorts(options.ports);
+  const url = (port: number) => `http://${HOST}:${port}`;
+  const lk = livekitKeys();
+  const apiEntry = options.apiEntry ?? process.env.MICROCLIMATE_API_ENTRY ?? 'server/main.ts';
+
+  await checkPortsFree(ports, runningStackHint());
+  fs.mkdirSync(LOGS_DIR, { recursive: true });
+  if (!fs.existsSync(path.join(ROOT, apiEntry))) throw new Error(`API server entry ${apiEntry} not found in ${ROOT}`);
+  const [envoyBin, livekitBin, chromium] = await Promise.all([
+    ensureEnvoy(),
+    ensureLiveKit(),
+    options.chromium ? ensureChromium() : Promise.resolve(undefined),
+  ]);
+
+  const plcUrl = `http://localhost:${ports.PLC}`;
+  const pdsUrl = `http://localhost:${ports.PDS}`;
+  const build = options.build ?? 'auto';
+  if (build === true || (build === 'auto' && !hasBuild())) {
+    if (build === 'auto') log('build/ has no app yet');
+    await buildApp({
+      // did:web allows a port only on "localhost", so the server is named that way.
+      PUBLIC_DEFAULT_SERVER_URL: `http://localhost:${ports.ENVOY}`,
+      PUBLIC_PLC_URL: plcUrl,
+      PUBLIC_HANDLE_RESOLVER_URL: pdsUrl,
+      PUBLIC_APP_URL: '',
+    });
+  } else if (!hasBuild()) {
+    throw new Error(`No built app in ${BUILD_DIR} (200.html missing): run npm run build, or start with build enabled`);
+  } else if (ports.ENVOY !== DEFAULT_PORTS.ENVOY || ports.PLC !== DEFAULT_PORTS.PLC || ports.PDS !== DEFAULT_PORTS.PDS) {
+    log('note: reusing build/; it may point at the default ports (start with { build: true } to rebuild)');
+  }
+
+  const stops: { name: string; stop(): Promise<void> }[] = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log(`stopping ${s.name} failed: ${err instanceof Error ? err.message : err}`);
+      }
+    }
+    fs.rmSync(STACK_FILE, { force: true });
+  };
+
+  const track: Track = (component) => stops.push(component);
+
+  try {
+    // PLC + PDS (dev-env takes seconds to import), LiveKit and the API server start together.
+    log(`starting PLC + PDS, LiveKit and the API server; logs in ${path.relative(ROOT, LOGS_DIR)}/`);
+    const livekit = { url: `ws://${HOST}:${ports.LIVEKIT}`, httpUrl: url(ports.LIVEKIT), ...lk };
+    const startAtprotoTimed = async () => {
+      const t1 = performance.now();
+      const result = await startAtproto(ports);
+      track({ name: 'PLC/PDS', stop: result.stop });
+      log(`PLC ${result.plcUrl} and PDS ${result.pdsUrl} ready with ${result.accounts.map((a) => a.handle).join(', ')} (${since(t1)})`);
+      return result;
+    };
+    const [atprotoResult, ...others] = await Promise.allSettled([
+      startAtprotoTimed(),
+      startLiveKit(livekitBin, ports, track, timeout),
+      startApiServer(apiEntry, ports, { plcUrl, pdsUrl, livekit }, track, timeout),
+    ]);
+    const failed = [atprotoResult, ...others].find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const atproto = (atprotoResult as PromiseFulfilledResult<Atproto>).value;
+    if (atproto.plcUrl !== plcUrl || atproto.pdsUrl !== pdsUrl) throw new Error(`dev-env URLs differ from the expected: ${atproto.plcUrl} ${atproto.pdsUrl}`);
+
+    await startEnvoy(envoyBin, ports, track, timeout);
+
+    const t = performance.now();
+    const app = await serveApp(ports.APP);
+    track({ name: 'app', stop: app.stop });
+    const page = await httpGet(`${url(ports.APP)}/some/deep/link`);
+    if (page.status !== 200) throw new Error(`app (static server) answers HTTP ${page.status} for a deep link`);
+    log(`app ready on ${url(ports.APP)} (${since(t)})`);
+
+    const info: StackInfo = {
+      app: url(ports.APP),
+      server: `http://localhost:${ports.ENVOY}`,
+      api: url(ports.API),
+      envoyAdmin: url(ports.ENVOY_ADMIN),
+      plc: plcUrl,
+      pds: pdsUrl,
+      livekit,
+      accounts: atproto.accounts,
+      ports,
+      ...(chromium ? { chromium } : {}),
+      logsDir: LOGS_DIR,
+      stackFile: STACK_FILE,
+      startedAt: new Date().toISOString(),
+      pid: process.pid,
+    };
+    fs.writeFileSync(STACK_FILE, JSON.stringify(info, null, 2) + '\n');
+    log(`stack ready in ${since(t0)}`);
+    return { info, stop };
+  } catch (err) {
+    log('start failed; stopping what was started');
+    await stop();
+    throw err;
+  }
+}
+
+/** Reads .stack/stack.json written by a running stack (for tests and benchmarks). */
+export function readStackInfo(): StackInfo {
+  return JSON.parse(fs.readFileSync(STACK_FILE, 'utf8')) as StackInfo;
+}

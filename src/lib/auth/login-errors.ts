@@ -1,0 +1,53 @@
+// Every way a sign-in can fail, said in words a person can act on. Nothing secret (tokens,
+// codes, URLs with parameters) is ever put into these messages.
+import { Code, ConnectError } from '@connectrpc/connect';
+import { oauthLibrary } from './oauth-client.js';
+import { ServiceAuthError } from './server-session.js';
+
+export const CANCELLED_MESSAGE = 'Sign-in cancelled.';
+
+export function describeLoginError(err: unknown, handle: string): string {
+	const lib = oauthLibrary();
+	if (isAbort(err)) return CANCELLED_MESSAGE;
+	if (err instanceof Error && err.message === 'Timeout') {
+		return 'The sign-in window was open too long without an answer. Sign in again to retry.';
+	}
+	if (lib && err instanceof lib.OAuthCallbackError) {
+		const code = err.params.get('error');
+		if (code === 'access_denied') {
+			return 'You denied access on your account’s sign-in page, so you are not signed in. Sign in again when you are ready.';
+		}
+		return `Your account’s server refused the sign-in${code ? ` (${code})` : ''}. Try again, or check your account.`;
+	}
+	if (lib && err instanceof lib.OAuthResolverError) {
+		return `We couldn’t find the account @${handle}. Check the handle: it looks like alice.bsky.social.`;
+	}
+	if (err instanceof ServiceAuthError) {
+		return `Your account’s server would not vouch for you to this Microclimate server: ${err.message}.`;
+	}
+	if (err instanceof ConnectError) {
+		switch (err.code) {
+			case Code.Unauthenticated:
+			case Code.PermissionDenied:
+				return `The Microclimate server refused the sign-in: ${err.rawMessage}`;
+			case Code.ResourceExhausted:
+				return 'Too many sign-in attempts. Wait a minute, then try again.';
+			case Code.Unavailable:
+			case Code.Unknown:
+			case Code.DeadlineExceeded:
+				return 'Can’t reach the Microclimate server. Check your connection and try again.';
+			default:
+				return `The Microclimate server could not sign you in: ${err.rawMessage}`;
+		}
+	}
+	if (err instanceof TypeError) return 'A network problem stopped the sign-in. Check your connection and try again.';
+	return 'Sign-in failed for an unexpected reason. Try again.';
+}
+
+export function isAbort(err: unknown): boolean {
+	return (
+		(err instanceof DOMException && err.name === 'AbortError') ||
+		(err instanceof Error && err.message === 'Aborted') ||
+		(err instanceof ConnectError && err.code === Code.Canceled)
+	);
+}

@@ -1,0 +1,192 @@
+import 'fake-indexeddb/auto';
+import { create } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { createRouterTransport } from '@connectrpc/connect';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { AuthService, CreateSessionResponseSchema, GetServerInfoResponseSchema } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
+import { clearSession, getPendingLogin, getSession, type AppSession } from './app-session.js';
+import { LoginFlow, REDIRECT_STATE_PREFIX, type LoginDeps, type OAuthPopupClient } from './login-flow.svelte.js';
+import type { PdsSession } from './server-session.js';
+
+const SERVER = 'http://127.0.0.1:8080';
+const DID = 'did:plc:alice';
+
+function pds(sub = DID): PdsSession {
+	return {
+		sub,
+		fetchHandler: async (path) => {
+			expect(path).toContain('aud=did%3Aweb%3Alocalhost%253A8080%23microclimate');
+			return new Response(JSON.stringify({ token: 'service-token' }), { status: 200 });
+		}
+	};
+}
+
+function serverTransport(did = DID) {
+	return createRouterTransport(({ service }) => {
+		service(AuthService, {
+			getServerInfo: () => create(GetServerInfoResponseSchema, { name: 'x', lxm: 'y' }),
+			createSession: (req) => {
+				expect(req.serviceToken).toBe('service-token');
+				return create(CreateSessionResponseSchema, {
+					sessionToken: 'server-jwt',
+					did,
+					handle: 'alice.test',
+					expiresAt: timestampFromMs(Date.now() + 60_000)
+				});
+			}
+		});
+	});
+}
+
+/** A popup whose outcome the test decides, like a person at the PDS would. */
+function controllablePopup() {
+	let approve!: (s: PdsSession) => void;
+	let deny!: (e: unknown) => void;
+	let signal: AbortSignal | undefined;
+	const client: OAuthPopupClient & { redirects: string[] } = {
+		redirects: [],
+		signInPopup: (_handle, options) => {
+			signal = options.signal;
+			return new Promise<PdsSession>((resolve, reject) => {
+				approve = resolve;
+				deny = reject;
+			});
+		},
+		signInRedirect: async (_handle, options) => {
+			client.redirects.push(options.state);
+			return new Promise<never>(() => {});
+		}
+	};
+	return { client, approve: (s: PdsSession) => approve(s), deny: (e: unknown) => deny(e), signal: () => signal };
+}
+
+function flowWith(client: OAuthPopupClient, overrides: Partial<LoginDeps> = {}) {
+	const signedIn: AppSession[] = [];
+	const flow = new LoginFlow({
+		client: () => client,
+		transportFor: () => serverTransport(),
+		openPopup: () => ({}) as Window,
+		mustRedirect: () => false,
+		onSignedIn: (s) => signedIn.push(s),
+		...overrides
+	});
+	return { flow, signedIn };
+}
+
+beforeEach(async () => {
+	await clearSession();
+});
+
+describe('LoginFlow', () => {
+	it('records a pending login, then writes one complete session when approved', async () => {
+		const popup = controllablePopup();
+		const { flow, signedIn } = flowWith(popup.client);
+		const done = flow.start(SERVER, 'alice.test');
+		expect(flow.current.status).toBe('waiting');
+		await vi.waitFor(async () => expect((await getPendingLogin())?.handle).toBe('alice.test'));
+		popup.approve(pds());
+		await done;
+		expect(flow.current.status).toBe('done');
+		expect(await getSession()).toMatchObject({ serverUrl: SERVER, did: DID, handle: 'alice.test', token: 'server-jwt' });
+		expect(await getPendingLogin()).toBeUndefined();
+		expect(signedIn).toHaveLength(1);
+	});
+
+	it('starts nothing while a login is in flight', () => {
+		const popup = controllablePopup();
+		const open = vi.fn(() => ({}) as Window);
+		const { flow } = flowWith(popup.client, { openPopup: open });
+		expect(flow.start(SERVER, 'alice.test')).toBeInstanceOf(Promise);
+		expect(flow.start(SERVER, 'alice.test')).toBeUndefined();
+		expect(open).toHaveBeenCalledTimes(1);
+		flow.cancel();
+	});
+
+	it('cancel aborts the popup and forgets the pending login', async () => {
+		const popup = controllablePopup();
+		const { flow } = flowWith(popup.client);
+		const done = flow.start(SERVER, 'alice.test');
+		flow.cancel();
+		expect(popup.signal()?.aborted).toBe(true);
+		expect(flow.current).toEqual({ status: 'idle', message: 'Sign-in cancelled.' });
+		expect(flow.busy).toBe(false);
+		popup.deny(new Error('Aborted'));
+		await done;
+		expect(await getPendingLogin()).toBeUndefined();
+		expect(await getSession()).toBeUndefined();
+	});
+
+	it('a login approved after it was cancelled writes nothing', async () => {
+		const popup = controllablePopup();
+		const { flow, signedIn } = flowWith(popup.client);
+		const done = flow.start(SERVER, 'alice.test');
+		flow.cancel();
+		popup.approve(pds()); // the PDS answered anyway
+		await done;
+		expect(await getSession()).toBeUndefined();
+		expect(signedIn).toEqual([]);
+		expect(flow.current.status).toBe('idle');
+	});
+
+	it('a new attempt after cancelling is not completed by the old one', async () => {
+		const first = controllablePopup();
+		const second = controllablePopup();
+		let current = first.client;
+		const { flow } = flowWith({
+			signInPopup: (h, o) => current.signInPopup(h, o),
+			signInRedirect: (h, o) => current.signInRedirect(h, o)
+		});
+		const firstDone = flow.start(SERVER, 'alice.test');
+		flow.cancel();
+		current = second.client;
+		const secondDone = flow.start(SERVER, 'alice.test');
+		first.approve(pds());
+		await firstDone;
+		expect(await getSession()).toBeUndefined();
+		expect(flow.current.status).toBe('waiting');
+		second.approve(pds());
+		await secondDone;
+		expect((await getSession())?.token).toBe('server-jwt');
+	});
+
+	it('a denied consent shows a message and stores nothing', async () => {
+		const popup = controllablePopup();
+		const { flow } = flowWith(popup.client);
+		const done = flow.start(SERVER, 'alice.test');
+		popup.deny(new Error('access_denied'));
+		await done;
+		expect(flow.current.status).toBe('failed');
+		expect(await getSession()).toBeUndefined();
+		expect(await getPendingLogin()).toBeUndefined();
+	});
+
+	it('refuses a server session for another account than the one approved', async () => {
+		const popup = controllablePopup();
+		const { flow } = flowWith(popup.client, { transportFor: () => serverTransport('did:plc:mallory') });
+		const done = flow.start(SERVER, 'alice.test');
+		popup.approve(pds());
+		await done;
+		expect(flow.current).toMatchObject({ status: 'failed' });
+		expect(await getSession()).toBeUndefined();
+	});
+
+	it('falls back to the redirect flow when the popup is blocked', async () => {
+		const popup = controllablePopup();
+		const { flow } = flowWith(popup.client, { openPopup: () => null });
+		void flow.start(SERVER, 'alice.test');
+		expect(flow.current.status).toBe('redirecting');
+		await vi.waitFor(() => expect(popup.client.redirects).toHaveLength(1));
+		const pending = await getPendingLogin();
+		expect(pending).toMatchObject({ mode: 'redirect', serverUrl: SERVER, handle: 'alice.test' });
+		expect(popup.client.redirects[0]).toBe(`${REDIRECT_STATE_PREFIX}${pending?.id}`);
+	});
+
+	it('uses the redirect flow in standalone display mode', async () => {
+		const popup = controllablePopup();
+		const open = vi.fn(() => ({}) as Window);
+		const { flow } = flowWith(popup.client, { openPopup: open, mustRedirect: () => true });
+		void flow.start(SERVER, 'alice.test');
+		await vi.waitFor(() => expect(popup.client.redirects).toHaveLength(1));
+		expect(open).not.toHaveBeenCalled();
+	});
+});

@@ -1,0 +1,149 @@
+// One sign-in attempt at a time: popup (or redirect) on the person's PDS, then the trade
+// for a server session. Written by the connect screen (start, cancel) and by sign-out
+// (cancel); read by the connect screen to show progress and errors.
+//
+// Failure modes it guards against:
+// - a second click while one runs starts nothing;
+// - Cancel, sign-out or a server change abort the attempt, and an attempt that finishes
+//   after it was aborted writes nothing (completeLogin checks the pending id in the same
+//   transaction that writes the session);
+// - the popup library never notices a closed popup, so Cancel is always offered;
+// - the popup must open inside the click's user gesture: start() opens it synchronously.
+import type { Transport } from '@connectrpc/connect';
+import {
+	clearPendingLogin,
+	completeLogin,
+	savePendingLogin,
+	type AppSession
+} from './app-session.js';
+import { describeLoginError, isAbort, CANCELLED_MESSAGE } from './login-errors.js';
+import { createServerSession, type PdsSession } from './server-session.js';
+import { OAUTH_SCOPE } from './oauth-client.js';
+
+/** What LoginFlow needs from the OAuth library; a fake in unit tests. */
+export interface OAuthPopupClient {
+	signInPopup(handle: string, options: { signal: AbortSignal; popupName: string; scope: string }): Promise<PdsSession>;
+	signInRedirect(handle: string, options: { state: string; scope: string }): Promise<never>;
+}
+
+export interface LoginDeps {
+	client: () => OAuthPopupClient | undefined;
+	transportFor: (serverUrl: string) => Transport;
+	/** Opens the named popup window; null when the browser blocked it. */
+	openPopup: (name: string) => Window | null;
+	/** True where a popup can't report back (iOS home-screen apps). */
+	mustRedirect: () => boolean;
+	onSignedIn: (session: AppSession) => void;
+}
+
+export type LoginState =
+	| { status: 'idle'; message?: string }
+	| { status: 'waiting'; handle: string }
+	| { status: 'finishing'; handle: string }
+	| { status: 'redirecting'; handle: string }
+	| { status: 'failed'; message: string }
+	| { status: 'done'; session: AppSession };
+
+export const POPUP_NAME = 'microclimate-sign-in';
+export const REDIRECT_STATE_PREFIX = 'microclimate-redirect:';
+
+export class LoginFlow {
+	#state = $state.raw<LoginState>({ status: 'idle' });
+	#attempt: { id: string; controller: AbortController } | undefined;
+	#deps: LoginDeps;
+
+	constructor(deps: LoginDeps) {
+		this.#deps = deps;
+	}
+
+	get current(): LoginState {
+		return this.#state;
+	}
+
+	get busy(): boolean {
+		return this.#attempt !== undefined;
+	}
+
+	/**
+	 * Starts a sign-in. Synchronous up to opening the popup, so call it straight from the
+	 * click handler. Returns the attempt's promise, or undefined when none was started.
+	 */
+	start(serverUrl: string, handle: string): Promise<void> | undefined {
+		if (this.#attempt) return undefined;
+		const client = this.#deps.client();
+		if (!client) {
+			this.#state = { status: 'failed', message: 'Sign-in is still loading. Try again in a moment.' };
+			return undefined;
+		}
+		const id = crypto.randomUUID();
+		const controller = new AbortController();
+		this.#attempt = { id, controller };
+		const popup = this.#deps.mustRedirect() ? null : this.#deps.openPopup(POPUP_NAME);
+		if (!popup) return this.#redirect(client, id, serverUrl, handle);
+
+		this.#state = { status: 'waiting', handle };
+		const pending = savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'popup' });
+		const approved = client.signInPopup(handle, { signal: controller.signal, popupName: POPUP_NAME, scope: OAUTH_SCOPE });
+		return this.#finish(id, controller.signal, serverUrl, handle, pending, approved);
+	}
+
+	async #finish(
+		id: string,
+		signal: AbortSignal,
+		serverUrl: string,
+		handle: string,
+		pending: Promise<void>,
+		approved: Promise<PdsSession>
+	): Promise<void> {
+		// The popup may settle before the pending record is written; mark it handled now.
+		approved.catch(() => {});
+		try {
+			await pending;
+			const pds = await approved;
+			signal.throwIfAborted();
+			this.#state = { status: 'finishing', handle };
+			const session = await createServerSession(pds, serverUrl, this.#deps.transportFor(serverUrl), signal);
+			signal.throwIfAborted();
+			if (!(await completeLogin(session, id))) throw new DOMException('Superseded', 'AbortError');
+			if (this.#attempt?.id !== id) return;
+			this.#attempt = undefined;
+			this.#state = { status: 'done', session };
+			this.#deps.onSignedIn(session);
+		} catch (err) {
+			await clearPendingLogin(id).catch(() => {});
+			if (this.#attempt?.id !== id) return; // cancelled: cancel() already set the state
+			this.#attempt = undefined;
+			this.#state = isAbort(err)
+				? { status: 'idle', message: CANCELLED_MESSAGE }
+				: { status: 'failed', message: describeLoginError(err, handle) };
+		}
+	}
+
+	async #redirect(client: OAuthPopupClient, id: string, serverUrl: string, handle: string): Promise<void> {
+		this.#state = { status: 'redirecting', handle };
+		try {
+			await savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'redirect' });
+			await client.signInRedirect(handle, { state: `${REDIRECT_STATE_PREFIX}${id}`, scope: OAUTH_SCOPE });
+		} catch (err) {
+			await clearPendingLogin(id).catch(() => {});
+			if (this.#attempt?.id !== id) return;
+			this.#attempt = undefined;
+			this.#state = { status: 'failed', message: describeLoginError(err, handle) };
+		}
+	}
+
+	/** Aborts the attempt in flight, if any; nothing it finishes later is written. */
+	cancel(message = CANCELLED_MESSAGE): void {
+		const attempt = this.#attempt;
+		if (!attempt) return;
+		this.#attempt = undefined;
+		attempt.controller.abort();
+		void clearPendingLogin(attempt.id).catch(() => {});
+		this.#state = { status: 'idle', message };
+	}
+
+	reset(): void {
+		this.cancel();
+		this.#state = { status: 'idle' };
+	}
+}

@@ -1,0 +1,40 @@
+// Finishes a sign-in that went through a full-page redirect instead of a popup. The
+// pending-login record written before leaving says which server and attempt it was for;
+// a callback that matches no pending attempt (cancelled, or replayed) writes nothing.
+import type { BrowserOAuthClient } from '@atproto/oauth-client-browser';
+import { createServerTransport } from '$lib/api/transport.js';
+import { completeLogin, clearPendingLogin, getPendingLogin } from './app-session.js';
+import { describeLoginError } from './login-errors.js';
+import { REDIRECT_STATE_PREFIX } from './login-flow.svelte.js';
+import { createServerSession } from './server-session.js';
+
+export type RedirectOutcome = { ok: true } | { ok: false; message: string };
+
+export async function finishRedirectSignIn(client: BrowserOAuthClient): Promise<RedirectOutcome> {
+	const pending = await getPendingLogin();
+	let result;
+	try {
+		// Throws LoginContinuedInParentWindowError in a popup: the opener finishes there.
+		result = await client.init();
+	} catch (err) {
+		if (err instanceof Error && err.name === 'LoginContinuedInParentWindowError') throw err;
+		if (pending) await clearPendingLogin(pending.id);
+		return { ok: false, message: describeLoginError(err, pending?.handle ?? '') };
+	}
+	const state = result && 'state' in result ? result.state : undefined;
+	if (!result || !state?.startsWith(REDIRECT_STATE_PREFIX)) {
+		return { ok: false, message: 'There is no sign-in to finish here. Start again from the sign-in page.' };
+	}
+	const id = state.slice(REDIRECT_STATE_PREFIX.length);
+	if (!pending || pending.id !== id) {
+		return { ok: false, message: 'That sign-in was cancelled. Start again from the sign-in page.' };
+	}
+	try {
+		const session = await createServerSession(result.session, pending.serverUrl, createServerTransport(pending.serverUrl));
+		if (!(await completeLogin(session, id))) return { ok: false, message: 'That sign-in was cancelled.' };
+		return { ok: true };
+	} catch (err) {
+		await clearPendingLogin(id);
+		return { ok: false, message: describeLoginError(err, pending.handle) };
+	}
+}

@@ -1,0 +1,63 @@
+// Turns a signed-in OAuth session into this app's server session: ask the person's PDS for
+// a short-lived service token bound to the chosen server and to CreateSession, then trade
+// it with the server. Used by the login flow and by silent renewal.
+import { createClient, type Transport } from '@connectrpc/connect';
+import { timestampMs } from '@bufbuild/protobuf/wkt';
+import { AuthService } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
+import type { AppSession } from './app-session.js';
+import { CREATE_SESSION_LXM, serviceDidFor } from './service-did.js';
+
+/** The part of an OAuth session this needs: DPoP-bound requests to the person's PDS. */
+export interface PdsSession {
+	sub: string;
+	fetchHandler(pathname: string, init?: RequestInit): Promise<Response>;
+}
+
+/** Seconds a service token lives: just long enough to reach the server. */
+const SERVICE_TOKEN_SECONDS = 60;
+
+export class ServiceAuthError extends Error {
+	constructor(
+		message: string,
+		readonly status: number
+	) {
+		super(message);
+		this.name = 'ServiceAuthError';
+	}
+}
+
+export async function requestServiceToken(pds: PdsSession, serverUrl: string, signal?: AbortSignal): Promise<string> {
+	const params = new URLSearchParams({
+		aud: serviceDidFor(serverUrl),
+		lxm: CREATE_SESSION_LXM,
+		exp: String(Math.floor(Date.now() / 1000) + SERVICE_TOKEN_SECONDS)
+	});
+	const res = await pds.fetchHandler(`/xrpc/com.atproto.server.getServiceAuth?${params}`, { signal });
+	if (!res.ok) {
+		const body = (await res.json().catch(() => ({}))) as { message?: string };
+		throw new ServiceAuthError(body.message ?? `Your PDS answered ${res.status}`, res.status);
+	}
+	const body = (await res.json()) as { token?: unknown };
+	if (typeof body.token !== 'string') throw new ServiceAuthError('Your PDS returned no token', 502);
+	return body.token;
+}
+
+export async function createServerSession(
+	pds: PdsSession,
+	serverUrl: string,
+	transport: Transport,
+	signal?: AbortSignal
+): Promise<AppSession> {
+	const serviceToken = await requestServiceToken(pds, serverUrl, signal);
+	const res = await createClient(AuthService, transport).createSession({ serviceToken }, { signal });
+	// The server must sign in the account that approved the popup, not another.
+	if (res.did !== pds.sub) throw new ServiceAuthError('The server signed in a different account', 502);
+	if (!res.sessionToken || !res.expiresAt) throw new ServiceAuthError('The server returned an incomplete session', 502);
+	return {
+		serverUrl,
+		did: res.did,
+		handle: res.handle,
+		token: res.sessionToken,
+		expiresAt: timestampMs(res.expiresAt)
+	};
+}

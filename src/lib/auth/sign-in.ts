@@ -1,0 +1,34 @@
+// Wires the sign-in state to the real browser: the OAuth library, window.open, the
+// gRPC-Web transport. Unit tests build LoginFlow and Session with fakes instead.
+import { createServerTransport } from '$lib/api/transport.js';
+import { LoginFlow, POPUP_NAME } from './login-flow.svelte.js';
+import { loadOAuthClient, loadedOAuthClient } from './oauth-client.js';
+import { session } from './session.svelte.js';
+
+const POPUP_FEATURES = 'width=600,height=720,menubar=no,toolbar=no';
+
+/**
+ * Home-screen (standalone) apps: on iOS window.open lands in another browser context that
+ * can never report back, so standalone display mode always signs in by redirect.
+ */
+export function mustRedirect(): boolean {
+	return (
+		(navigator as Navigator & { standalone?: boolean }).standalone === true ||
+		matchMedia('(display-mode: standalone)').matches
+	);
+}
+
+export function configureSession(): void {
+	session.configure({
+		restoreOAuth: async (did) => (await loadOAuthClient()).restore(did),
+		revokeOAuth: async (did) => (await loadOAuthClient()).revoke(did)
+	});
+}
+
+export const loginFlow = new LoginFlow({
+	client: () => loadedOAuthClient(),
+	transportFor: (serverUrl) => createServerTransport(serverUrl),
+	openPopup: (name = POPUP_NAME) => window.open('about:blank', name, POPUP_FEATURES),
+	mustRedirect,
+	onSignedIn: (s) => session.adopt(s)
+});

@@ -1,0 +1,14 @@
+// Starts the whole local stack once for the e2e run (installing any missing tool first)
+// and stops it afterwards. A part that can't start fails the run with its name and log:
+// no test skips because something is missing.
+import type { FullConfig } from '@playwright/test';
+import { startStack } from '../../scripts/stack/index.ts';
+
+/** Session JWTs this short make every e2e run exercise silent renewal, many times over. */
+export const E2E_SESSION_TTL_SECONDS = 20;
+
+export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
+	process.env.MICROCLIMATE_SESSION_TTL_SECONDS = String(E2E_SESSION_TTL_SECONDS);
+	const stack = await startStack({ build: true, chromium: true });
+	return () => stack.stop();
+}
