@@ -49,7 +49,7 @@ export const REDIRECT_STATE_PREFIX = 'microclimate-redirect:';
 
 export class LoginFlow {
 	#state = $state.raw<LoginState>({ status: 'idle' });
-	#attempt: { id: string; controller: AbortController } | undefined;
+	#attempt: { id: string; controller: AbortController; popup?: Window } | undefined;
 	#deps: LoginDeps;
 
 	constructor(deps: LoginDeps) {
@@ -60,8 +60,10 @@ export class LoginFlow {
 		return this.#state;
 	}
 
+	/** Reactive (derived from the state): an attempt is under way. */
 	get busy(): boolean {
-		return this.#attempt !== undefined;
+		const { status } = this.#state;
+		return status === 'waiting' || status === 'finishing' || status === 'redirecting';
 	}
 
 	/**
@@ -80,6 +82,7 @@ export class LoginFlow {
 		this.#attempt = { id, controller };
 		const popup = this.#deps.mustRedirect() ? null : this.#deps.openPopup(POPUP_NAME);
 		if (!popup) return this.#redirect(client, id, serverUrl, handle);
+		this.#attempt.popup = popup;
 
 		this.#state = { status: 'waiting', handle };
 		const pending = savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'popup' });
@@ -112,6 +115,8 @@ export class LoginFlow {
 		} catch (err) {
 			await clearPendingLogin(id).catch(() => {});
 			if (this.#attempt?.id !== id) return; // cancelled: cancel() already set the state
+			// The library leaves its popup open when the handle fails to resolve.
+			closeQuietly(this.#attempt.popup);
 			this.#attempt = undefined;
 			this.#state = isAbort(err)
 				? { status: 'idle', message: CANCELLED_MESSAGE }
@@ -138,6 +143,7 @@ export class LoginFlow {
 		if (!attempt) return;
 		this.#attempt = undefined;
 		attempt.controller.abort();
+		closeQuietly(attempt.popup);
 		void clearPendingLogin(attempt.id).catch(() => {});
 		this.#state = { status: 'idle', message };
 	}
@@ -145,5 +151,13 @@ export class LoginFlow {
 	reset(): void {
 		this.cancel();
 		this.#state = { status: 'idle' };
+	}
+}
+
+function closeQuietly(popup: Window | undefined): void {
+	try {
+		if (popup && !popup.closed) popup.close();
+	} catch {
+		// A cross-origin or already-gone window: nothing to close.
 	}
 }

@@ -5,10 +5,17 @@ import type { BrowserOAuthClient } from '@atproto/oauth-client-browser';
 import { createServerTransport } from '$lib/api/transport.js';
 import { completeLogin, clearPendingLogin, getPendingLogin } from './app-session.js';
 import { describeLoginError } from './login-errors.js';
+import { oauthLibrary } from './oauth-client.js';
 import { REDIRECT_STATE_PREFIX } from './login-flow.svelte.js';
 import { createServerSession } from './server-session.js';
 
 export type RedirectOutcome = { ok: true } | { ok: false; message: string };
+
+/** True for the library's signal that this window was a popup and the opener takes over. */
+export function continuedInOpener(err: unknown): boolean {
+	const lib = oauthLibrary();
+	return lib !== undefined && err instanceof lib.LoginContinuedInParentWindowError;
+}
 
 export async function finishRedirectSignIn(client: BrowserOAuthClient): Promise<RedirectOutcome> {
 	const pending = await getPendingLogin();
@@ -17,8 +24,9 @@ export async function finishRedirectSignIn(client: BrowserOAuthClient): Promise<
 		// Throws LoginContinuedInParentWindowError in a popup: the opener finishes there.
 		result = await client.init();
 	} catch (err) {
-		if (err instanceof Error && err.name === 'LoginContinuedInParentWindowError') throw err;
-		if (pending) await clearPendingLogin(pending.id);
+		if (continuedInOpener(err)) throw err;
+		// Only a redirect attempt is this page's to clear; a popup's belongs to its opener.
+		if (pending?.mode === 'redirect') await clearPendingLogin(pending.id);
 		return { ok: false, message: describeLoginError(err, pending?.handle ?? '') };
 	}
 	const state = result && 'state' in result ? result.state : undefined;

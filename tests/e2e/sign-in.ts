@@ -1,0 +1,55 @@
+// Signing in as a person would: type the handle, approve on the real PDS pages in the
+// popup. Shared by every e2e test that needs a signed-in person.
+import type { Page } from '@playwright/test';
+import { expect } from './fixtures.ts';
+import type { StackInfo } from '../../scripts/stack/index.ts';
+
+export type Account = StackInfo['accounts'][number];
+
+export function account(stack: StackInfo, handle: string): Account {
+	const found = stack.accounts.find((a) => a.handle === handle);
+	if (!found) throw new Error(`The stack has no demo account ${handle}`);
+	return found;
+}
+
+/** Starts a sign-in on /connect and returns the PDS popup. */
+export async function openSignInPopup(page: Page, handle: string): Promise<Page> {
+	await page.goto('/connect');
+	await expect(page.getByTestId('server-name')).toBeVisible();
+	await page.getByLabel('Handle').fill(handle);
+	const popupEvent = page.waitForEvent('popup');
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	return popupEvent;
+}
+
+/** Fills the PDS sign-in page in the popup; leaves it on the consent page. */
+export async function passPdsSignIn(popup: Page, who: Account): Promise<void> {
+	await popup.locator('input[name=password]').fill(who.password);
+	await popup.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signIn(page: Page, who: Account): Promise<void> {
+	const popup = await openSignInPopup(page, who.handle);
+	await passPdsSignIn(popup, who);
+	await popup.getByRole('button', { name: 'Authorize' }).click();
+	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible();
+}
+
+/** What the app keeps in IndexedDB: the session record and any pending login. */
+export async function storedAppState(page: Page): Promise<{ session: unknown; pending: unknown }> {
+	return page.evaluate(
+		() =>
+			new Promise<{ session: unknown; pending: unknown }>((resolve, reject) => {
+				const open = indexedDB.open('microclimate');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const db = open.result;
+					if (!db.objectStoreNames.contains('app')) return resolve({ session: undefined, pending: undefined });
+					const store = db.transaction('app').objectStore('app');
+					const session = store.get('session');
+					const pending = store.get('pending-login');
+					store.transaction.oncomplete = () => resolve({ session: session.result, pending: pending.result });
+				};
+			})
+	);
+}
