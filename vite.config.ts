@@ -1,8 +1,9 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
+import { clientMetadataPlugin } from './scripts/client-metadata.ts';
 
 export default defineConfig({
-	plugins: [sveltekit()],
+	plugins: [sveltekit(), clientMetadataPlugin()],
 	server: { host: '127.0.0.1', port: 5173, strictPort: true },
 	preview: { host: '127.0.0.1', port: 4173, strictPort: true },
 	test: {

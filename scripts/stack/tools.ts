@@ -94,13 +94,20 @@ export async function ensureLiveKit(): Promise<string> {
   return bin;
 }
 
-/** Debian's Chromium (Playwright cannot download browsers here). */
-export async function ensureChromium(): Promise<string> {
+/**
+ * The Chromium the tests drive: MICROCLIMATE_CHROMIUM or CHROME_PATH when set, else Debian's.
+ * Playwright's config asks this too, so set-up and the browser launch agree on one binary.
+ */
+export function chromiumExecutable(): string | undefined {
   const fromEnv = process.env.MICROCLIMATE_CHROMIUM || process.env.CHROME_PATH;
   if (fromEnv) return fromEnv;
-  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (isExecutable(candidate)) return candidate;
-  }
+  return ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(isExecutable);
+}
+
+/** Debian's Chromium (Playwright cannot download browsers here). */
+export async function ensureChromium(): Promise<string> {
+  const found = chromiumExecutable();
+  if (found) return found;
   if (process.getuid?.() !== 0) {
     throw new Error('Chromium is missing. Install it as root: `sudo apt-get update && sudo apt-get install -y chromium` (or set MICROCLIMATE_CHROMIUM to a Chromium binary)');
   }

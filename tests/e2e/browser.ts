@@ -1,17 +1,13 @@
 // Debian's Chromium, driven by Playwright: `npx playwright install` cannot download
 // browsers here, and the machine's network is closed, so background services are off.
-import { existsSync } from 'node:fs';
+import { chromiumExecutable } from '../../scripts/stack/tools.ts';
 
+/**
+ * Where global set-up finds (or installs) Chromium. Before set-up has run on a fresh
+ * machine nothing is there yet, so fall back to where apt-get puts it.
+ */
 export function chromiumPath(): string {
-	return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-}
-
-export function assertChromium(): void {
-	if (!existsSync(chromiumPath())) {
-		throw new Error(
-			`Chromium not found at ${chromiumPath()}. Install it with "apt-get install -y chromium" (as root) or set CHROMIUM_PATH.`
-		);
-	}
+	return chromiumExecutable() ?? '/usr/bin/chromium';
 }
 
 export const chromiumArgs = [

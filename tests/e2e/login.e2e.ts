@@ -14,6 +14,27 @@ test.describe('sign-in', () => {
 		expect(pending).toBeUndefined();
 	});
 
+	test('a blocked popup falls back to signing in by redirect', async ({ page, stack }) => {
+		const alice = account(stack, 'alice.test');
+		// What a popup blocker does: window.open returns null.
+		await page.addInitScript(() => {
+			window.open = () => null;
+		});
+		await page.goto('/connect');
+		await expect(page.getByTestId('server-name')).toBeVisible();
+		await page.getByLabel('Handle').fill(alice.handle);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL((url) => url.origin === new URL(stack.pds).origin);
+		await passPdsSignIn(page, alice);
+		await page.getByRole('button', { name: 'Authorize' }).click();
+		await expect(page.getByText('Signed in as @alice.test')).toBeVisible();
+		expect(new URL(page.url()).pathname).toBe('/');
+		expect(page.url()).not.toContain('code=');
+		const { session, pending } = await storedAppState(page);
+		expect(session).toMatchObject({ did: alice.did, handle: 'alice.test' });
+		expect(pending).toBeUndefined();
+	});
+
 	test('a reload keeps her signed in', async ({ page, stack }) => {
 		await signIn(page, account(stack, 'alice.test'));
 		await page.reload();

@@ -7,11 +7,9 @@ import {
 	PUBLIC_PLC_URL
 } from '$env/static/public';
 import type { BrowserOAuthClient } from '@atproto/oauth-client-browser';
-import { CREATE_SESSION_LXM } from './service-did.js';
+import { CALLBACK_PATH, OAUTH_SCOPE } from './oauth-scope.js';
 
-/** One consent covers minting CreateSession tokens for any Microclimate server. */
-export const OAUTH_SCOPE = `atproto rpc:${CREATE_SESSION_LXM}?aud=*`;
-export const CALLBACK_PATH = '/oauth/callback';
+export { CALLBACK_PATH, OAUTH_SCOPE };
 
 export interface OAuthClientConfig {
 	clientId: string;

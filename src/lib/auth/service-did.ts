@@ -3,8 +3,7 @@
 // the server says about itself. A server that could pick `aud` could ask the person's PDS
 // for a token meant for another server and replay it there.
 
-/** The NSID this client asks the PDS to bind tokens to (`lxm`); fixed by the contract. */
-export const CREATE_SESSION_LXM = 'app.microclimate.server.createSession';
+export { CREATE_SESSION_LXM } from './oauth-scope.js';
 
 /** The fragment that names the Microclimate service in a server's DID document. */
 export const SERVICE_FRAGMENT = 'microclimate';
