@@ -7,7 +7,7 @@ export default defineConfig({
 	server: { host: '127.0.0.1', port: 5173, strictPort: true },
 	preview: { host: '127.0.0.1', port: 4173, strictPort: true },
 	test: {
-		include: ['src/**/*.spec.ts', 'server/**/*.spec.ts', 'scripts/**/*.spec.ts', 'tests/contract/**/*.spec.ts', 'tests/unit/**/*.spec.ts'],
+		include: ['src/**/*.spec.ts', 'server/**/*.spec.ts', 'scripts/**/*.spec.ts', 'tests/contract/**/*.spec.ts', 'tests/unit/**/*.spec.ts', 'bench/**/*.spec.ts'],
 		environment: 'node',
 		expect: { requireAssertions: true },
 		testTimeout: 30_000

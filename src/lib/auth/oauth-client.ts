@@ -50,10 +50,14 @@ let loading: Promise<BrowserOAuthClient> | undefined;
 let loaded: BrowserOAuthClient | undefined;
 let library: OAuthLibrary | undefined;
 
-/** Starts loading the client; the connect screen calls this as soon as it shows. */
-export function loadOAuthClient(): Promise<BrowserOAuthClient> {
+/**
+ * Starts loading the client; the connect screen calls this as soon as it shows. The
+ * callback page, whose first job is the OAuth library, passes the module it imported
+ * statically so the chunk downloads with the page instead of after it.
+ */
+export function loadOAuthClient(preloaded?: OAuthLibrary): Promise<BrowserOAuthClient> {
 	loading ??= (async () => {
-		library = await import('@atproto/oauth-client-browser');
+		library = preloaded ?? (await import('@atproto/oauth-client-browser'));
 		const { BrowserOAuthClient } = library;
 		const { clientId, ...options } = oauthClientConfig(location.origin);
 		const client = await BrowserOAuthClient.load({ clientId, ...options, responseMode: 'fragment' });

@@ -1,0 +1,51 @@
+// `npm run bench`: starts the local stack (the same orchestrator as npm start and the
+// tests), runs each benchmark for a fixed number of rounds, prints one table and writes it
+// to bench/results/latest.{json,md}. Not part of npm test.
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+import { startStack } from '../scripts/stack/index.ts';
+import { chromiumArgs } from '../tests/e2e/browser.ts';
+import { bundleRows } from './bundle.ts';
+import { loginRows } from './login.ts';
+import { renderMarkdown, writeResults, type Row } from './report.ts';
+import { rpcRows } from './rpc.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+async function main(): Promise<void> {
+	const t0 = performance.now();
+	const stack = await startStack({ build: true, chromium: true });
+	const rows: Row[] = [];
+	const step = async (name: string, run: () => Promise<Row[]> | Row[]) => {
+		const started = performance.now();
+		process.stdout.write(`[bench] ${name}… `);
+		try {
+			rows.push(...(await run()));
+			process.stdout.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+		} catch (err) {
+			process.stdout.write('failed\n');
+			rows.push({ figure: name, unit: 'ms', value: Number.NaN, note: `FAILED: ${err instanceof Error ? err.message : String(err)}` });
+		}
+	};
+	const browser = await chromium.launch({ executablePath: stack.info.chromium, args: chromiumArgs });
+	try {
+		await step('bundle sizes', () => bundleRows(root));
+		await step('login', () => loginRows(stack.info, browser));
+		await step('RPC through Envoy vs direct', () => rpcRows(stack.info));
+	} finally {
+		await browser.close();
+		await stack.stop();
+	}
+	const header = `Microclimate bench — ${new Date().toISOString()} — ${os.cpus().length} cores, Node ${process.version} — ${((performance.now() - t0) / 1000).toFixed(0)} s`;
+	const markdown = renderMarkdown(rows, header);
+	console.log(`\n${markdown}\n`);
+	writeResults(path.join(root, 'bench/results'), rows, markdown);
+	console.log('written to bench/results/latest.md and latest.json');
+	if (rows.some((r) => r.note?.startsWith('FAILED'))) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+	console.error(err instanceof Error ? err.message : err);
+	process.exit(1);
+});
