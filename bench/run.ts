@@ -10,6 +10,7 @@ import { bundleRows } from './bundle.ts';
 import { loginRows } from './login.ts';
 import { renderMarkdown, writeResults, type Row } from './report.ts';
 import { rpcRows } from './rpc.ts';
+import { startupRows } from './startup.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -17,7 +18,10 @@ async function main(): Promise<void> {
 	const t0 = performance.now();
 	const stack = await startStack({ build: true, chromium: true });
 	const rows: Row[] = [];
-	const step = async (name: string, run: () => Promise<Row[]> | Row[]) => {
+	// BENCH_ONLY=startup,login runs a subset (by key) while working on one figure.
+	const only = process.env.BENCH_ONLY?.split(',').map((k) => k.trim());
+	const step = async (key: string, name: string, run: () => Promise<Row[]> | Row[]) => {
+		if (only && !only.includes(key)) return;
 		const started = performance.now();
 		process.stdout.write(`[bench] ${name}… `);
 		try {
@@ -30,9 +34,10 @@ async function main(): Promise<void> {
 	};
 	const browser = await chromium.launch({ executablePath: stack.info.chromium, args: chromiumArgs });
 	try {
-		await step('bundle sizes', () => bundleRows(root));
-		await step('login', () => loginRows(stack.info, browser));
-		await step('RPC through Envoy vs direct', () => rpcRows(stack.info));
+		await step('bundle', 'bundle sizes', () => bundleRows(root));
+		await step('startup', 'cold and warm start', () => startupRows(stack.info, browser));
+		await step('login', 'login', () => loginRows(stack.info, browser));
+		await step('rpc', 'RPC through Envoy vs direct', () => rpcRows(stack.info));
 	} finally {
 		await browser.close();
 		await stack.stop();

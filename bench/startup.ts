@@ -1,0 +1,68 @@
+// Cold and warm start of the first screen to interactive on a throttled phone profile
+// (4x CPU slowdown, Lighthouse's mobile network: 150 ms RTT, 1.6 Mbps down), against an
+// empty static page loaded the same way. "Interactive" is the frame in which the handle
+// field exists: the app renders nothing before its JavaScript has run.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from '@playwright/test';
+import type { StackInfo } from '../scripts/stack/index.ts';
+import type { Row } from './report.ts';
+import { summarize } from './stats.ts';
+
+const ROUNDS = 5;
+
+async function throttle(page: Page): Promise<void> {
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+	await cdp.send('Network.enable');
+	await cdp.send('Network.emulateNetworkConditions', {
+		offline: false,
+		latency: 150,
+		downloadThroughput: (1.6 * 1024 * 1024) / 8,
+		uploadThroughput: (750 * 1024) / 8
+	});
+}
+
+/** Milliseconds from navigation start to the first frame where `selector` exists. */
+async function timeTo(page: Page, url: string, selector: string): Promise<number> {
+	await page.goto(url, { waitUntil: 'commit' });
+	await page.waitForFunction((s) => document.querySelector(s) !== null, selector, { polling: 'raf', timeout: 60_000 });
+	return page.evaluate(() => performance.now());
+}
+
+async function measure(browser: Browser, url: string, selector: string) {
+	const cold: number[] = [];
+	const warm: number[] = [];
+	for (let i = 0; i < ROUNDS; i++) {
+		const context = await browser.newContext();
+		const page = await context.newPage();
+		await throttle(page);
+		cold.push(await timeTo(page, url, selector));
+		// Let a service worker (if any) finish installing before the warm load.
+		await page.waitForTimeout(1500);
+		const again = await context.newPage();
+		await throttle(again);
+		warm.push(await timeTo(again, url, selector));
+		await context.close();
+	}
+	return { cold: summarize(cold), warm: summarize(warm) };
+}
+
+export async function startupRows(stack: StackInfo, browser: Browser): Promise<Row[]> {
+	const empty = http.createServer((_req, res) => {
+		res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'max-age=3600' });
+		res.end('<!doctype html><meta charset="utf-8"><title>empty</title><p id="ready">ready</p>');
+	});
+	await new Promise<void>((resolve) => empty.listen(0, '127.0.0.1', resolve));
+	const emptyUrl = `http://127.0.0.1:${(empty.address() as AddressInfo).port}/`;
+	try {
+		const base = await measure(browser, emptyUrl, '#ready');
+		const app = await measure(browser, `${stack.app}/connect`, '#handle');
+		return [
+			{ figure: 'cold start to interactive (/connect, 4x CPU, mobile net)', unit: 'ms', value: app.cold, baseline: base.cold, baselineLabel: 'empty page' },
+			{ figure: 'warm start to interactive (/connect, second load)', unit: 'ms', value: app.warm, baseline: base.warm, baselineLabel: 'empty page' }
+		];
+	} finally {
+		empty.close();
+	}
+}
