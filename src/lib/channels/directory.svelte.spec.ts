@@ -28,7 +28,7 @@ function snapshot(people: (typeof alice)[]): WatchChannelsResponse['event'] {
 type Script = (signal: AbortSignal) => AsyncGenerator<WatchChannelsResponse['event']>;
 
 /** A ChannelsService whose n-th WatchChannels call plays scripts[n]. */
-function directoryWith(scripts: Script[], renew = vi.fn(async () => 'new-jwt')) {
+function directoryWith(scripts: Script[], renew = vi.fn(async (): Promise<string | undefined> => 'new-jwt')) {
 	let calls = 0;
 	const transport = createRouterTransport(({ service }) => {
 		service(ChannelsService, {
