@@ -74,8 +74,8 @@ export async function* watchChannels(
     for (;;) {
       if (signal.aborted) {
         // Server shutdown aborts with UNAVAILABLE (app.ts) so clients know to resume; a
-        // client that went away just ends.
-        if (signal.reason instanceof ConnectError) throw signal.reason;
+        // client or proxy that went away (canceled, reset) just ends: nobody is listening.
+        if (signal.reason instanceof ConnectError && signal.reason.code === Code.Unavailable) throw signal.reason;
         return;
       }
       const next = queue.shift();
