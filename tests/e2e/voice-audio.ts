@@ -1,6 +1,6 @@
 // Audio probes for the voice e2e tests. Installed before the app loads, they make each
 // person's microphone a pure tone and let the test read what arrives, from the outside:
-// WebRTC stats of every RTCPeerConnection, the FFT of each received track, and a tap on
+// WebRTC stats of every RTCPeerConnection (packets), the FFT of each received track, and a tap on
 // everything the page sends to its speakers ("what the person hears").
 import type { BrowserContext, Page } from '@playwright/test';
 
@@ -33,12 +33,17 @@ export async function installAudioProbes(context: BrowserContext, mic: MicMode):
 				if (!ctx.__tap) {
 					ctx.__tap = ctx.createAnalyser();
 					ctx.__tap.fftSize = 8192;
+					ctx.__tap.smoothingTimeConstant = 0;
 					window.__taps.push(ctx.__tap);
 				}
 				connect.call(this, ctx.__tap);
 			}
 			return connect.apply(this, args);
 		} as typeof AudioNode.prototype.connect;
+
+		// No join/leave blips: an analyser fed only by a finished blip keeps its last
+		// spectrum, which would read as sound. (This also exercises the sounds setting.)
+		localStorage.setItem('microclimate:voice-prefs', JSON.stringify({ sounds: false }));
 
 		const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
 		navigator.mediaDevices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
@@ -58,26 +63,58 @@ export async function installAudioProbes(context: BrowserContext, mic: MicMode):
 	}, mic);
 }
 
-/** Sum of `totalAudioEnergy` over every inbound audio stream of the page. */
-export function receivedEnergy(page: Page): Promise<number> {
-	return page.evaluate(async () => {
-		let total = 0;
-		for (const pc of window.__pcs) {
-			if (pc.connectionState === 'closed') continue;
-			const stats = await pc.getStats();
-			stats.forEach((s: { type: string; kind?: string; totalAudioEnergy?: number }) => {
-				if (s.type === 'inbound-rtp' && s.kind === 'audio') total += s.totalAudioEnergy ?? 0;
-			});
-		}
-		return total;
-	});
-}
-
-/** How much the received energy grows over `ms`. */
+/**
+ * The audio energy that arrives over `ms`, measured on the received tracks themselves
+ * (sum of RMS² × seconds, the definition of `totalAudioEnergy`).
+ *
+ * Why not `inbound-rtp` `totalAudioEnergy`: Chromium computes it after WebRTC's output gain,
+ * which follows the playing element's volume and mute. The app plays remote audio through
+ * Web Audio (per-person gain 0-200 %, iOS-proof), so LiveKit mutes the element, and those
+ * stats stay 0 while packets and samples do arrive (seen here: packetsReceived 170,
+ * totalSamplesReceived 160 000, totalAudioEnergy 0). The test still checks that the
+ * inbound-rtp packet count grows.
+ */
 export async function energyGrowth(page: Page, ms = 1500): Promise<number> {
-	const before = await receivedEnergy(page);
-	await page.waitForTimeout(ms);
-	return (await receivedEnergy(page)) - before;
+	return page.evaluate(async (ms) => {
+		const packets = async () => {
+			let n = 0;
+			for (const pc of window.__pcs.filter((p) => p.connectionState !== 'closed')) {
+				(await pc.getStats()).forEach((s: { type: string; kind?: string; packetsReceived?: number }) => {
+					if (s.type === 'inbound-rtp' && s.kind === 'audio') n += s.packetsReceived ?? 0;
+				});
+			}
+			return n;
+		};
+		const tracks = window.__pcs
+			.filter((pc) => pc.connectionState !== 'closed')
+			.flatMap((pc) => pc.getReceivers().map((r) => r.track))
+			.filter((t) => t.kind === 'audio' && t.readyState === 'live');
+		const ctx = new AudioContext();
+		await ctx.resume();
+		const analysers = tracks.map((t) => {
+			const a = ctx.createAnalyser();
+			a.fftSize = 2048;
+			ctx.createMediaStreamSource(new MediaStream([t])).connect(a);
+			return a;
+		});
+		const before = await packets();
+		let energy = 0;
+		const samples = new Float32Array(2048);
+		const step = 40;
+		for (let t = 0; t < ms; t += step) {
+			await new Promise((r) => setTimeout(r, step));
+			for (const a of analysers) {
+				a.getFloatTimeDomainData(samples);
+				let sum = 0;
+				for (const s of samples) sum += s * s;
+				energy += (sum / samples.length) * (step / 1000);
+			}
+		}
+		const arrived = (await packets()) - before;
+		await ctx.close();
+		// No packets at all means nothing arrives, whatever the analyser saw.
+		return arrived > 0 ? energy : 0;
+	}, ms);
 }
 
 /** The dominant frequency (Hz) of the loudest received audio track, or 0 when silent. */
