@@ -165,6 +165,7 @@ test.describe('voice channels', () => {
 			await expect.poll(async () => nearTone(await receivedPeak(refused.page), BOB), { timeout: 15_000 }).toBe(true);
 			await refused.page.getByRole('button', { name: 'Leave channel' }).click();
 			await expect(inLobby(watcher.page, 'alice.test')).toHaveCount(0, { timeout: 2000 });
+			await expect(inLobby(bob.page, 'alice.test')).toHaveCount(0, { timeout: 2000 });
 		} finally {
 			await refused.context.close();
 		}
