@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { createContextValues, type ConnectRouter } from '@connectrpc/connect';
+import { Code, ConnectError, createContextValues, type ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { AuthService } from '../src/lib/gen/microclimate/auth/v1/auth_pb.js';
 import { ChannelsService } from '../src/lib/gen/microclimate/channels/v1/channels_pb.js';
@@ -13,6 +13,10 @@ import { authService } from './services/auth.js';
 import { channelsService } from './services/channels.js';
 import { requireSession, type SessionVerifier } from './session-auth.js';
 import { createSessionAuthority, type SessionAuthority } from './session-authority.js';
+import { ChannelOccupancy } from './voice/occupancy.js';
+import { startOccupancySources } from './voice/occupancy-sources.js';
+import { channelRooms, type ChannelRooms } from './voice/rooms.js';
+import type { WatchTuning } from './voice/watch.js';
 
 export interface AppOptions {
   log?: LogWriter;
@@ -22,12 +26,18 @@ export interface AppOptions {
   verifySession?: SessionVerifier;
   /** How long open streams get to finish on close before their connections are cut. */
   closeGraceMs?: number;
+  /** WatchChannels heartbeat and per-stream queue limit (tests shorten them). */
+  watch?: WatchTuning;
 }
 
 export interface RunningServer {
   /** The port actually bound (useful with MICROCLIMATE_GRPC_PORT=0). */
   readonly port: number;
   readonly address: string;
+  /** The LiveKit webhook port actually bound; undefined when LiveKit is not configured. */
+  readonly webhookPort: number | undefined;
+  /** Who is in which channel (tests read and drive it). */
+  readonly occupancy: ChannelOccupancy;
   /** Stops accepting, ends open RPCs, and resolves once every connection is gone. */
   close(): Promise<void>;
 }
@@ -37,21 +47,30 @@ export function serverVersion(): string {
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 
-export function createRoutes(config: ServerConfig, authority: SessionAuthority, version = serverVersion()) {
+export interface VoiceDeps {
+  occupancy: ChannelOccupancy;
+  rooms: ChannelRooms;
+  watch?: WatchTuning;
+}
+
+export function createRoutes(config: ServerConfig, authority: SessionAuthority, voice: VoiceDeps, version = serverVersion()) {
   return (router: ConnectRouter): void => {
     router.service(AuthService, authService(config, version, authority));
-    router.service(ChannelsService, channelsService(config));
+    router.service(ChannelsService, channelsService(config, voice));
   };
 }
 
 export async function startServer(config: ServerConfig, options: AppOptions = {}): Promise<RunningServer> {
   const shutdown = new AbortController();
   const authority = options.authority ?? (await createSessionAuthority(config));
+  const log = options.log ?? stdoutWriter;
+  const rooms = channelRooms(config.channels);
+  const occupancy = new ChannelOccupancy(rooms.channelIds);
   const handler = connectNodeAdapter({
-    routes: createRoutes(config, authority),
+    routes: createRoutes(config, authority, { occupancy, rooms, watch: options.watch }),
     // Logging first (outermost) so that refused calls are logged too.
     interceptors: [
-      logRequests(options.log ?? stdoutWriter),
+      logRequests(log),
       requireSession({
         publicMethods: [AuthService.method.getServerInfo, AuthService.method.createSession],
         verify: options.verifySession ?? authority.verifySession,
@@ -78,12 +97,21 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
     });
   });
   const { port, address } = server.address() as AddressInfo;
+  let sources;
+  try {
+    sources = await startOccupancySources(config, occupancy, rooms, log);
+  } catch (error) {
+    server.close(); // e.g. the webhook port is taken: do not leave the gRPC port bound
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      shutdown.abort(); // ends WatchChannels streams and other open RPCs
+      const sourcesClosed = sources.close();
+      server.close(() => void sourcesClosed.then(() => resolve()));
+      // Ends WatchChannels streams and other open RPCs with a code that tells clients to resume.
+      shutdown.abort(new ConnectError('the server is shutting down; reconnect', Code.Unavailable));
       for (const session of sessions) session.close(); // GOAWAY: no new streams, let open ones end
       const force = setTimeout(() => {
         for (const session of sessions) session.destroy();
@@ -91,5 +119,5 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
       force.unref();
     }));
 
-  return { port, address, close };
+  return { port, address, webhookPort: sources.webhookPort, occupancy, close };
 }

@@ -30,6 +30,9 @@ describe('loadConfig defaults', () => {
     expect(c.livekit).toEqual({ url: undefined, apiKey: undefined, apiSecret: undefined });
     expect(c.channels).toEqual(DEFAULT_CHANNELS);
     expect(c.channels.map((ch) => ch.id)).toEqual(['lobby', 'music', 'quiet-room']);
+    expect(c.webhookPort).toBe(50052);
+    expect(c.channelTokenTtlSeconds).toBe(300);
+    expect(c.reconcileIntervalMs).toBe(1000);
   });
 
   it('treats blank values as unset', () => {
@@ -53,7 +56,13 @@ describe('loadConfig values', () => {
       MICROCLIMATE_LIVEKIT_API_KEY: 'key',
       MICROCLIMATE_LIVEKIT_API_SECRET: 'secret',
       MICROCLIMATE_CHANNELS: '[{"id":"general","name":" General "}]',
+      MICROCLIMATE_WEBHOOK_PORT: '0',
+      MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '60',
+      MICROCLIMATE_RECONCILE_INTERVAL_MS: '250',
     });
+    expect(c.webhookPort).toBe(0);
+    expect(c.channelTokenTtlSeconds).toBe(60);
+    expect(c.reconcileIntervalMs).toBe(250);
     expect(c.grpcPort).toBe(0);
     expect(c.publicHosts).toEqual(['voice.example.com', 'localhost:8443']);
     expect(c.dev).toBe(true);
@@ -68,6 +77,9 @@ describe('loadConfig refuses bad values, naming the variable', () => {
   const cases: [string, Record<string, string>][] = [
     ['MICROCLIMATE_GRPC_PORT', { MICROCLIMATE_GRPC_PORT: '80a' }],
     ['MICROCLIMATE_GRPC_PORT', { MICROCLIMATE_GRPC_PORT: '70000' }],
+    ['MICROCLIMATE_WEBHOOK_PORT', { MICROCLIMATE_WEBHOOK_PORT: '50051' }],
+    ['MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS', { MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '86400' }],
+    ['MICROCLIMATE_RECONCILE_INTERVAL_MS', { MICROCLIMATE_RECONCILE_INTERVAL_MS: '10' }],
     ['MICROCLIMATE_BIND', { MICROCLIMATE_BIND: 'local host' }],
     ['MICROCLIMATE_PUBLIC_HOSTS', { MICROCLIMATE_PUBLIC_HOSTS: 'http://localhost:8080' }],
     ['MICROCLIMATE_PUBLIC_HOSTS', { MICROCLIMATE_PUBLIC_HOSTS: ' , ' }],

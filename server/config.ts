@@ -20,6 +20,11 @@
 // | MICROCLIMATE_SESSION_KEY_JWK                   | unset (generated into the data dir)      | ES256 private JWK that signs session JWTs
 // | MICROCLIMATE_SIGN_IN_RATE_LIMIT                | 20                                       | CreateSession calls per minute per client address and per DID
 // | MICROCLIMATE_DEV_HANDLE_RESOLVER_URL           | unset                                    | Dev only: resolve handles with this PDS's resolveHandle (*.test)
+// | MICROCLIMATE_WEBHOOK_PORT                      | 50052                                    | HTTP/1.1 port (on MICROCLIMATE_BIND) for LiveKit webhooks,
+// |                                                |                                          | POST /livekit/webhook; only with LiveKit configured; 0 = ephemeral
+// | MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS         | 300 (30..3600)                           | Lifetime of LiveKit join tokens (GetChannelToken)
+// | MICROCLIMATE_RECONCILE_INTERVAL_MS             | 1000 (200..60000)                        | How often occupancy is checked against LiveKit's room API
+// |                                                |                                          | while anyone is in a channel (5x slower when all are empty)
 import { resolve } from 'node:path';
 import { isPublicHost } from './did-web.js';
 import { ConfigError, raw, readFlag, readInt, readString, readUrl, type Env } from './env-parse.js';
@@ -54,6 +59,9 @@ export interface ServerConfig {
   readonly sessionKeyJwk: string | undefined;
   readonly signInRateLimit: number;
   readonly devHandleResolverUrl: string | undefined;
+  readonly webhookPort: number;
+  readonly channelTokenTtlSeconds: number;
+  readonly reconcileIntervalMs: number;
 }
 
 export const DEFAULT_CHANNELS: readonly ChannelConfig[] = [
@@ -77,9 +85,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
   if ((lkKey === undefined) !== (lkSecret === undefined)) {
     throw new ConfigError(lkKey === undefined ? 'MICROCLIMATE_LIVEKIT_API_KEY' : 'MICROCLIMATE_LIVEKIT_API_SECRET', 'set both the LiveKit API key and secret, or neither');
   }
+  const grpcPort = readInt(env, 'MICROCLIMATE_GRPC_PORT', 50051, 0, 65535);
+  const webhookPort = readInt(env, 'MICROCLIMATE_WEBHOOK_PORT', 50052, 0, 65535);
+  if (webhookPort !== 0 && webhookPort === grpcPort) {
+    throw new ConfigError('MICROCLIMATE_WEBHOOK_PORT', `must differ from MICROCLIMATE_GRPC_PORT (${grpcPort})`);
+  }
   return {
     name: readString(env, 'MICROCLIMATE_NAME', 'Microclimate Local'),
-    grpcPort: readInt(env, 'MICROCLIMATE_GRPC_PORT', 50051, 0, 65535),
+    grpcPort,
     bind: readBind(env),
     publicHosts: readPublicHosts(env),
     lxm: readLxm(env),
@@ -95,6 +108,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     sessionKeyJwk: raw(env, 'MICROCLIMATE_SESSION_KEY_JWK'),
     signInRateLimit: readInt(env, 'MICROCLIMATE_SIGN_IN_RATE_LIMIT', 20, 1, 100000),
     devHandleResolverUrl: readDevHandleResolver(env, dev),
+    webhookPort,
+    // A join token is a bearer credential for the room: short, since it only has to last until the join.
+    channelTokenTtlSeconds: readInt(env, 'MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS', 300, 30, 3600),
+    // Mute changes reach us only through this poll (LiveKit has no webhook for them).
+    reconcileIntervalMs: readInt(env, 'MICROCLIMATE_RECONCILE_INTERVAL_MS', 1000, 200, 60000),
   };
 }
 

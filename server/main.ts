@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     name: config.name,
     address: server.address,
     port: server.port,
+    webhook_port: server.webhookPort ?? null,
     public_hosts: config.publicHosts,
     dev: config.dev,
   });

@@ -43,6 +43,8 @@ export function startApiServer(entry: string, ports: Ports, env: ApiServerEnv, t
       cwd: ROOT,
       env: {
         MICROCLIMATE_GRPC_PORT: String(ports.API),
+        // LiveKit posts room events here (deploy/livekit.yaml's webhook URL, same port).
+        MICROCLIMATE_WEBHOOK_PORT: String(ports.WEBHOOK),
         MICROCLIMATE_PUBLIC_HOSTS: `localhost:${ports.ENVOY},127.0.0.1:${ports.ENVOY}`,
         MICROCLIMATE_DEV: '1',
         MICROCLIMATE_PLC_URL: env.plcUrl,

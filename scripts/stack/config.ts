@@ -21,6 +21,7 @@ export const DEFAULT_PORTS = {
   LIVEKIT_RTC_TCP: 7881,
   LIVEKIT_RTC_UDP: 7882,
   APP: 4173,
+  WEBHOOK: 50052,
 } as const;
 
 export type PortName = keyof typeof DEFAULT_PORTS;
@@ -37,6 +38,7 @@ export const PORT_OWNER: Record<PortName, string> = {
   LIVEKIT_RTC_TCP: 'LiveKit (RTC TCP)',
   LIVEKIT_RTC_UDP: 'LiveKit (RTC UDP)',
   APP: 'app (static server)',
+  WEBHOOK: 'API server (LiveKit webhooks)',
 };
 
 export function resolvePorts(overrides: Partial<Ports> = {}): Ports {
@@ -99,12 +101,18 @@ export function envoyConfig(ports: Ports): string {
 export function livekitConfig(ports: Ports): string {
   const src = path.join(ROOT, 'deploy/livekit.yaml');
   const d = DEFAULT_PORTS;
-  if (ports.LIVEKIT === d.LIVEKIT && ports.LIVEKIT_RTC_TCP === d.LIVEKIT_RTC_TCP && ports.LIVEKIT_RTC_UDP === d.LIVEKIT_RTC_UDP) return src;
-  const text = substitute(fs.readFileSync(src, 'utf8'), src, [
+  const same = (['LIVEKIT', 'LIVEKIT_RTC_TCP', 'LIVEKIT_RTC_UDP', 'WEBHOOK'] as const).every((name) => ports[name] === d[name]);
+  if (same) return src;
+  let text = substitute(fs.readFileSync(src, 'utf8'), src, [
     ['port', d.LIVEKIT, ports.LIVEKIT],
     ['tcp_port', d.LIVEKIT_RTC_TCP, ports.LIVEKIT_RTC_TCP],
     ['udp_port', d.LIVEKIT_RTC_UDP, ports.LIVEKIT_RTC_UDP],
   ]);
+  // The webhook URL is a value, not a "key: port" line: replace it whole, exactly once.
+  const hook = (port: number) => `http://${HOST}:${port}/livekit/webhook`;
+  const count = text.split(hook(d.WEBHOOK)).length - 1;
+  if (count !== 1) throw new Error(`${src}: expected one webhook URL "${hook(d.WEBHOOK)}", found ${count}`);
+  text = text.replace(hook(d.WEBHOOK), hook(ports.WEBHOOK));
   const out = path.join(STACK_DIR, 'livekit.yaml');
   fs.writeFileSync(out, text);
   return out;

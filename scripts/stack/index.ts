@@ -16,6 +16,7 @@ export interface StackInfo {
   app: string; // http://127.0.0.1:4173, the built PWA
   server: string; // http://localhost:8080, the Microclimate server URL (Envoy, gRPC-Web)
   api: string; // http://127.0.0.1:50051, the API server directly (gRPC, HTTP/2 cleartext)
+  webhook: string; // http://127.0.0.1:50052/livekit/webhook, where LiveKit posts room events
   envoyAdmin: string; // http://127.0.0.1:9901
   plc: string; // http://localhost:2582 (dev-env names its services localhost)
   pds: string; // http://localhost:2583
@@ -138,6 +139,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       app: url(ports.APP),
       server: `http://localhost:${ports.ENVOY}`,
       api: url(ports.API),
+      webhook: `${url(ports.WEBHOOK)}/livekit/webhook`,
       envoyAdmin: url(ports.ENVOY_ADMIN),
       plc: plcUrl,
       pds: pdsUrl,

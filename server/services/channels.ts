@@ -1,24 +1,52 @@
 // ChannelsService. Every call reaches here only through requireSession (see app.ts), so
-// handlers can rely on sessionOf(context).
+// handlers can rely on sessionOf(context). Occupancy comes from LiveKit (server/voice/).
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import { ChannelsService } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
 import type { ServerConfig } from '../config.js';
+import { sessionOf } from '../session-auth.js';
+import { mintChannelPass } from '../voice/channel-token.js';
+import type { ChannelOccupancy } from '../voice/occupancy.js';
+import type { ChannelRooms } from '../voice/rooms.js';
+import { channelList, watchChannels, type WatchTuning } from '../voice/watch.js';
 
-const notYet = (what: string): ConnectError =>
-  new ConnectError(`${what} is not implemented on this server yet`, Code.Unimplemented);
+export interface ChannelsDeps {
+  occupancy: ChannelOccupancy;
+  rooms: ChannelRooms;
+  watch?: WatchTuning;
+}
 
-export function channelsService(config: ServerConfig): ServiceImpl<typeof ChannelsService> {
+export function channelsService(config: ServerConfig, deps: ChannelsDeps): ServiceImpl<typeof ChannelsService> {
+  const { occupancy, rooms } = deps;
   return {
     listChannels() {
-      // Occupancy comes from LiveKit (the Voice issue); until then every channel is empty.
-      return { channels: config.channels.map((c) => ({ id: c.id, name: c.name, participants: [] })) };
+      return { channels: channelList(config.channels, occupancy) };
     },
-    // eslint-disable-next-line require-yield
-    async *watchChannels() {
-      throw notYet('watching channels');
+    watchChannels(_req, context) {
+      return watchChannels(config.channels, occupancy, context.signal, deps.watch);
     },
-    getChannelToken() {
-      throw notYet('joining a channel');
+    async getChannelToken(req, context) {
+      const session = sessionOf(context);
+      const channel = config.channels.find((c) => c.id === req.channelId);
+      if (!channel) {
+        // The id is echoed only when it is plausibly one (bounded, plain), never arbitrary input.
+        const shown = /^[a-z0-9-]{1,63}$/.test(req.channelId) ? ` "${req.channelId}"` : '';
+        throw new ConnectError(`there is no channel${shown} on this server`, Code.NotFound);
+      }
+      const { url, apiKey, apiSecret } = config.livekit;
+      if (!url || !apiKey || !apiSecret) {
+        throw new ConnectError('voice is not set up on this server (no LiveKit configured)', Code.FailedPrecondition);
+      }
+      const max = config.maxParticipantsPerChannel;
+      // Someone already inside (a reconnect, a second tab) may always get a fresh token.
+      if (max > 0 && occupancy.count(channel.id) >= max && !occupancy.isIn(channel.id, session.did)) {
+        throw new ConnectError(`"${channel.name}" is full (${max} people)`, Code.ResourceExhausted);
+      }
+      const pass = await mintChannelPass(
+        { url, apiKey, apiSecret },
+        { room: rooms.roomOf(channel.id), session, ttlSeconds: config.channelTokenTtlSeconds, maxParticipants: max },
+      );
+      return { livekitUrl: pass.livekitUrl, token: pass.token, expiresAt: timestampFromMs(pass.expiresAtMs), room: pass.room };
     },
   };
 }

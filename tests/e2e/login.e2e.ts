@@ -80,6 +80,10 @@ test.describe('sign-in', () => {
 		await page.getByRole('link', { name: 'Microclimate' }).click();
 		await expect(page.getByText('Lobby')).toBeVisible();
 		await expect(page.getByText('Signed in as @alice.test')).toBeVisible();
+		// The channel list is one long-lived stream, so it needs no new JWT; joining does.
+		await page.getByRole('button', { name: /Lobby/ }).click();
+		await expect(page.getByTestId('call-status')).toHaveText('Connected');
+		await page.getByRole('button', { name: 'Leave channel' }).click();
 		const renewed = (await storedAppState(page)).session as { token: string; expiresAt: number };
 		expect(renewed.token).not.toBe(first.token);
 		expect(renewed.expiresAt).toBeGreaterThan(Date.now());

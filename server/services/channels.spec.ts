@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { timestampMs } from '@bufbuild/protobuf/wkt';
+import { TokenVerifier, TrackSource } from 'livekit-server-sdk';
+import { ALICE, authed, startVoiceServer, TEST_KEY, TEST_SECRET } from '../voice/testing.js';
+
+async function codeOf(call: Promise<unknown>): Promise<{ code: Code; message: string }> {
+  try {
+    await call;
+  } catch (error) {
+    const e = ConnectError.from(error);
+    return { code: e.code, message: e.rawMessage };
+  }
+  throw new Error('expected the call to fail');
+}
+
+let t: Awaited<ReturnType<typeof startVoiceServer>>;
+beforeAll(async () => {
+  t = await startVoiceServer({ MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '120', MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL: '2' });
+});
+afterAll(async () => {
+  await t.server.close();
+});
+
+describe('GetChannelToken', () => {
+  it('gives a token for that room only, as the caller: identity = DID, name = handle, microphone only, short-lived', async () => {
+    const before = Date.now();
+    const res = await t.client.getChannelToken({ channelId: 'music' }, authed);
+    expect(res.livekitUrl).toBe('ws://127.0.0.1:9');
+    expect(res.room).toBe('music');
+
+    const claims = await new TokenVerifier(TEST_KEY, TEST_SECRET).verify(res.token);
+    expect(claims.sub).toBe(ALICE.did);
+    expect(claims.name).toBe(ALICE.handle);
+    expect(claims.video).toEqual({
+      roomJoin: true,
+      room: 'music',
+      canPublish: true,
+      canPublishSources: ['microphone'],
+      canSubscribe: true,
+      canPublishData: false,
+      canUpdateOwnMetadata: false,
+    });
+    expect(claims.video?.roomAdmin).toBeUndefined();
+    expect(claims.video?.roomCreate).toBeUndefined();
+    expect(claims.exp! - claims.nbf!).toBe(120);
+    expect(timestampMs(res.expiresAt!)).toBe(claims.exp! * 1000);
+    expect(timestampMs(res.expiresAt!)).toBeLessThanOrEqual(before + 121_000);
+  });
+
+  it('refuses an unknown channel with NOT_FOUND and a human message', async () => {
+    expect(await codeOf(t.client.getChannelToken({ channelId: 'nowhere' }, authed))).toEqual({
+      code: Code.NotFound,
+      message: 'there is no channel "nowhere" on this server',
+    });
+    // Input that is not a plausible id is not echoed back.
+    const odd = await codeOf(t.client.getChannelToken({ channelId: '<script>' }, authed));
+    expect(odd).toEqual({ code: Code.NotFound, message: 'there is no channel on this server' });
+  });
+
+  it('refuses a caller without a session (UNAUTHENTICATED)', async () => {
+    expect((await codeOf(t.client.getChannelToken({ channelId: 'lobby' }))).code).toBe(Code.Unauthenticated);
+    const bad = { headers: { authorization: 'Bearer forged.session.token' } };
+    expect((await codeOf(t.client.getChannelToken({ channelId: 'lobby' }, bad))).code).toBe(Code.Unauthenticated);
+  });
+
+  it('refuses a full channel with RESOURCE_EXHAUSTED, except to someone already in it', async () => {
+    const occupancy = t.server.occupancy;
+    occupancy.seat('quiet-room', { did: 'did:plc:bob', handle: 'bob.test', muted: false, sid: 'PA_b' });
+    occupancy.seat('quiet-room', { did: 'did:plc:carol', handle: 'carol.test', muted: false, sid: 'PA_c' });
+    const full = await codeOf(t.client.getChannelToken({ channelId: 'quiet-room' }, authed));
+    expect(full).toEqual({ code: Code.ResourceExhausted, message: '"Quiet room" is full (2 people)' });
+
+    occupancy.unseat('quiet-room', 'did:plc:carol', 'PA_c');
+    occupancy.seat('quiet-room', { ...ALICE, muted: true, sid: 'PA_a' });
+    const res = await t.client.getChannelToken({ channelId: 'quiet-room' }, authed); // a reconnect of alice
+    const claims = await new TokenVerifier(TEST_KEY, TEST_SECRET).verify(res.token);
+    // LiveKit enforces the cap too when this join creates the room.
+    expect(claims.roomConfig).toMatchObject({ maxParticipants: 2 });
+    occupancy.clear('quiet-room');
+  });
+
+  it('refuses with FAILED_PRECONDITION when the server has no LiveKit', async () => {
+    const bare = await startVoiceServer({ MICROCLIMATE_LIVEKIT_URL: '', MICROCLIMATE_LIVEKIT_API_KEY: '', MICROCLIMATE_LIVEKIT_API_SECRET: '' });
+    try {
+      expect(bare.server.webhookPort).toBeUndefined();
+      expect((await codeOf(bare.client.getChannelToken({ channelId: 'lobby' }, authed))).code).toBe(Code.FailedPrecondition);
+    } finally {
+      await bare.server.close();
+    }
+  });
+});
+
+describe('ListChannels', () => {
+  it('returns every channel in display order with its people in join order', async () => {
+    const occupancy = t.server.occupancy;
+    occupancy.seat('lobby', { did: 'did:plc:bob', handle: 'bob.test', muted: true, sid: 'PA_l1' });
+    occupancy.seat('lobby', { ...ALICE, muted: false, sid: 'PA_l2' });
+    try {
+      const res = await t.client.listChannels({}, authed);
+      expect(res.channels.map((c) => [c.id, c.name])).toEqual([
+        ['lobby', 'Lobby'],
+        ['music', 'Music'],
+        ['quiet-room', 'Quiet room'],
+      ]);
+      expect(res.channels[0]!.participants.map((p) => [p.handle, p.muted])).toEqual([
+        ['bob.test', true],
+        ['alice.test', false],
+      ]);
+    } finally {
+      occupancy.clear('lobby');
+    }
+  });
+});
+
+describe('LiveKit key use', () => {
+  it('signs with the configured key: a token for another key does not verify', async () => {
+    const res = await t.client.getChannelToken({ channelId: 'lobby' }, authed);
+    await expect(new TokenVerifier(TEST_KEY, 'some-other-secret-of-sufficient-length-000000').verify(res.token)).rejects.toThrow();
+    expect(TrackSource.MICROPHONE).toBe(2); // the grant above names it as "microphone"
+  });
+});

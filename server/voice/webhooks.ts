@@ -1,0 +1,131 @@
+// LiveKit webhooks: an HTTP/1.1 listener at POST /livekit/webhook that LiveKit calls when
+// people join or leave a room or publish their microphone. Each request is verified with
+// livekit-server-sdk's WebhookReceiver: the Authorization header must be a JWT signed with
+// our API secret whose `sha256` claim is the body's hash. Anything else (no header, another
+// key, a body changed on the way) gets 401 and changes nothing, since a forged webhook could
+// otherwise put anyone into a channel list. Verified events update the occupancy.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TrackType, type WebhookEvent, type WebhookReceiver } from 'livekit-server-sdk';
+import { logEvent, type LogWriter } from '../log.js';
+import { isDid, mutedFrom, seatOf } from './livekit-sync.js';
+import type { ChannelOccupancy } from './occupancy.js';
+import type { ChannelRooms } from './rooms.js';
+
+export const WEBHOOK_PATH = '/livekit/webhook';
+// LiveKit's events carry one room and one participant: a few KiB. The cap stops a caller
+// from making us buffer a large body before the signature check refuses it.
+const MAX_BODY_BYTES = 64 * 1024;
+// Event ids already applied; a captured webhook replayed while its JWT is valid is dropped.
+const REMEMBERED_EVENTS = 4096;
+
+/** Applies one verified LiveKit event to the occupancy; rooms that are not channels are ignored. */
+export function applyWebhook(event: WebhookEvent, occupancy: ChannelOccupancy, rooms: ChannelRooms): void {
+  const channelId = event.room ? rooms.channelOf(event.room.name) : undefined;
+  if (channelId === undefined) return;
+  if (event.event === 'room_finished') return occupancy.clear(channelId);
+  const participant = event.participant;
+  if (!participant || !isDid(participant.identity)) return;
+  // Leave events carry the participant in state DISCONNECTED: only identity and sid matter.
+  if (event.event === 'participant_left' || event.event === 'participant_connection_aborted') {
+    return occupancy.unseat(channelId, participant.identity, participant.sid);
+  }
+  const seat = seatOf(participant);
+  if (!seat) return;
+  switch (event.event) {
+    case 'participant_joined':
+      return occupancy.seat(channelId, seat);
+    case 'track_published':
+    case 'track_unpublished': {
+      // The participant info may or may not list the track yet: decide with it added or removed.
+      const track = event.track;
+      if (!track || track.type !== TrackType.AUDIO) return;
+      const others = participant.tracks.filter((t) => t.sid !== track.sid);
+      const muted = mutedFrom({ tracks: event.event === 'track_published' ? [...others, track] : others });
+      if (occupancy.isIn(channelId, seat.did)) occupancy.setMuted(channelId, seat.did, seat.sid, muted);
+      else occupancy.seat(channelId, { ...seat, muted }); // its "joined" was lost or is late
+      return;
+    }
+  }
+}
+
+export interface WebhookListenerOptions {
+  port: number;
+  bind: string;
+  receiver: WebhookReceiver;
+  onEvent: (event: WebhookEvent) => void;
+  log: LogWriter;
+}
+
+export interface WebhookListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startWebhookListener(options: WebhookListenerOptions): Promise<WebhookListener> {
+  const seen = new Set<string>();
+  const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
+    const reply = (status: number, text: string) =>
+      // After a refused oversized body the rest of it is unread: do not reuse the connection.
+      res.writeHead(status, { 'content-type': 'text/plain', ...(status === 413 ? { connection: 'close' } : {}) }).end(`${text}\n`);
+    if (new URL(req.url ?? '/', 'http://x').pathname !== WEBHOOK_PATH) return reply(404, 'not found');
+    if (req.method !== 'POST') return reply(405, 'use POST');
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return reply(413, 'body too large');
+    readBody(req).then(
+      async (body) => {
+        if (body === undefined) return reply(413, 'body too large');
+        let event: WebhookEvent;
+        try {
+          event = await options.receiver.receive(body, req.headers.authorization);
+        } catch (error) {
+          // The reason names what failed (missing header, signature, checksum), never the token.
+          logEvent(options.log, 'webhook_refused', { reason: error instanceof Error ? error.message : 'invalid' });
+          return reply(401, 'webhook not verified');
+        }
+        if (event.id && seen.has(event.id)) return reply(200, 'already applied');
+        if (event.id) {
+          seen.add(event.id);
+          if (seen.size > REMEMBERED_EVENTS) seen.delete(seen.values().next().value!);
+        }
+        logEvent(options.log, 'webhook', { event: event.event, room: event.room?.name });
+        options.onEvent(event);
+        reply(200, 'ok');
+      },
+      () => res.destroy(),
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.bind, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The body as text, or undefined once it grows past the cap (the rest is not read). */
+function readBody(req: http.IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.pause();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,14 @@
+// The call of the signed-in layout, handed to its screens (list, dock, settings) without
+// a module-level singleton: a sign-out tears the layout down and the call with it.
+import { createContext } from 'svelte';
+import type { VoiceRoom } from './voice-room.svelte.js';
+import type { ChannelDirectory } from './directory.svelte.js';
+import type { Announcer } from './announcer.svelte.js';
+
+export interface CallContext {
+	room: VoiceRoom;
+	directory: ChannelDirectory;
+	announcer: Announcer;
+}
+
+export const [getCall, setCall] = createContext<CallContext>();

@@ -1,0 +1,53 @@
+// How one WatchChannels event changes the list of channels. Pure, so the directory's
+// behaviour on every event can be proven without a stream.
+import type { Channel, WatchChannelsResponse } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+
+export interface Person {
+	did: string;
+	handle: string;
+	muted: boolean;
+}
+
+export interface ChannelView {
+	id: string;
+	name: string;
+	people: Person[];
+}
+
+function fromChannel(c: Channel): ChannelView {
+	return { id: c.id, name: c.name, people: c.participants.map(({ did, handle, muted }) => ({ did, handle, muted })) };
+}
+
+function withPeople(list: ChannelView[], channelId: string, change: (people: Person[]) => Person[]): ChannelView[] {
+	return list.map((c) => (c.id === channelId ? { ...c, people: change(c.people) } : c));
+}
+
+/**
+ * The list after `event`. A snapshot replaces everything (that is what keeps a resumed
+ * stream free of stale people); a heartbeat changes nothing. A person is in one channel at
+ * a time, so a join removes them from any other channel first.
+ */
+export function applyEvent(list: ChannelView[], event: WatchChannelsResponse['event']): ChannelView[] {
+	switch (event.case) {
+		case 'snapshot':
+			return event.value.channels.map(fromChannel);
+		case 'joined': {
+			const p = event.value.participant;
+			if (!p) return list;
+			const person = { did: p.did, handle: p.handle, muted: p.muted };
+			const others = list.map((c) => (c.people.some((x) => x.did === p.did) ? { ...c, people: c.people.filter((x) => x.did !== p.did) } : c));
+			return withPeople(others, event.value.channelId, (people) => [...people, person]);
+		}
+		case 'left': {
+			const { did } = event.value;
+			return withPeople(list, event.value.channelId, (people) => people.filter((x) => x.did !== did));
+		}
+		case 'updated': {
+			const p = event.value.participant;
+			if (!p) return list;
+			return withPeople(list, event.value.channelId, (people) => people.map((x) => (x.did === p.did ? { did: p.did, handle: p.handle, muted: p.muted } : x)));
+		}
+		default:
+			return list;
+	}
+}

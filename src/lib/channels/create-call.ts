@@ -1,0 +1,28 @@
+// Wires a VoiceRoom to the real world: the session's channels client, LiveKit (lazily),
+// the saved preferences, sounds, the wake lock and the level meter.
+import type { Session } from '$lib/auth/session.svelte.js';
+import { channelsClient } from './transport.js';
+import { VoiceRoom } from './voice-room.svelte.js';
+import { ChannelDirectory } from './directory.svelte.js';
+import { Announcer } from './announcer.svelte.js';
+import { loadLiveKitEngine } from './voice-engine.js';
+import { voicePrefs } from './voice-prefs.svelte.js';
+import { callSounds } from './call-sounds.js';
+import { holdWakeLock } from './wake-lock.js';
+import { meterLevel, speakingGate } from './level-meter.js';
+import type { CallContext } from './call-context.js';
+
+export function createCall(session: Session): CallContext {
+	const announcer = new Announcer();
+	const room = new VoiceRoom({
+		client: () => channelsClient(session),
+		engine: loadLiveKitEngine,
+		prefs: () => voicePrefs.current,
+		announce: (text) => announcer.say(text),
+		sounds: callSounds,
+		holdWakeLock,
+		meter: meterLevel,
+		speaking: () => speakingGate()
+	});
+	return { room, directory: new ChannelDirectory(), announcer };
+}

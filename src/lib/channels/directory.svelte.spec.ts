@@ -1,0 +1,176 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
+import {
+	ChannelSchema,
+	ChannelsService,
+	ParticipantSchema,
+	type WatchChannelsResponse
+} from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+import { ChannelDirectory } from './directory.svelte.js';
+
+const alice = { did: 'did:plc:alice', handle: 'alice.test', muted: false };
+const bob = { did: 'did:plc:bob', handle: 'bob.test', muted: false };
+
+function snapshot(people: (typeof alice)[]): WatchChannelsResponse['event'] {
+	return {
+		case: 'snapshot',
+		value: {
+			$typeName: 'microclimate.channels.v1.ChannelsSnapshot',
+			channels: [
+				create(ChannelSchema, { id: 'lobby', name: 'Lobby', participants: people.map((p) => create(ParticipantSchema, p)) }),
+				create(ChannelSchema, { id: 'music', name: 'Music' })
+			]
+		}
+	};
+}
+
+type Script = (signal: AbortSignal) => AsyncGenerator<WatchChannelsResponse['event']>;
+
+/** A ChannelsService whose n-th WatchChannels call plays scripts[n]. */
+function directoryWith(scripts: Script[], renew = vi.fn(async (): Promise<string | undefined> => 'new-jwt')) {
+	let calls = 0;
+	const transport = createRouterTransport(({ service }) => {
+		service(ChannelsService, {
+			async *watchChannels(_req, ctx) {
+				const script = scripts[Math.min(calls++, scripts.length - 1)]!;
+				for await (const event of script(ctx.signal)) yield { event };
+			}
+		});
+	});
+	const events = new EventTarget();
+	const directory = new ChannelDirectory();
+	const stop = directory.start({
+		client: createClient(ChannelsService, transport),
+		renew,
+		backoff: { baseMs: 40, maxMs: 80, random: () => 0 },
+		events,
+		isOnline: () => true
+	});
+	return { directory, stop, events, renew, calls: () => calls };
+}
+
+const forever = (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+
+describe('ChannelDirectory', () => {
+	let stop: (() => void) | undefined;
+	beforeEach(() => {
+		stop = undefined;
+	});
+	afterEach(() => stop?.());
+
+	it('shows the snapshot, then each change, and says it is live', async () => {
+		const d = directoryWith([
+			async function* (signal) {
+				yield snapshot([alice]);
+				yield { case: 'joined', value: { $typeName: 'microclimate.channels.v1.ParticipantJoined', channelId: 'lobby', participant: create(ParticipantSchema, bob) } };
+				yield { case: 'updated', value: { $typeName: 'microclimate.channels.v1.ParticipantUpdated', channelId: 'lobby', participant: create(ParticipantSchema, { ...alice, muted: true }) } };
+				await forever(signal);
+			}
+		]);
+		stop = d.stop;
+		await vi.waitFor(() => expect(d.directory.channels?.[0]?.people).toHaveLength(2));
+		expect(d.directory.channels?.[0]?.people).toEqual([{ ...alice, muted: true }, bob]);
+		expect(d.directory.status).toBe('live');
+	});
+
+	it('resumes a dropped stream and replaces the list with the new snapshot (no stale people)', async () => {
+		const d = directoryWith([
+			async function* () {
+				yield snapshot([alice, bob]);
+				throw new ConnectError('gone', Code.Unavailable);
+			},
+			async function* (signal) {
+				yield snapshot([bob]);
+				await forever(signal);
+			}
+		]);
+		stop = d.stop;
+		await vi.waitFor(() => expect(d.calls()).toBe(2));
+		await vi.waitFor(() => expect(d.directory.channels?.[0]?.people).toEqual([bob]));
+		expect(d.directory.status).toBe('live');
+	});
+
+	it('says "reconnecting" while the stream is down', async () => {
+		const d = directoryWith([
+			async function* () {
+				yield snapshot([alice]);
+				throw new ConnectError('gone', Code.Unavailable);
+			},
+			async function* () {
+				throw new ConnectError('still gone', Code.Unavailable);
+			}
+		]);
+		stop = d.stop;
+		await vi.waitFor(() => expect(d.calls()).toBeGreaterThan(1));
+		expect(d.directory.status).toBe('reconnecting');
+		expect(d.directory.channels?.[0]?.people).toEqual([alice]);
+	});
+
+	it('renews the session when the stream is refused as UNAUTHENTICATED, then resumes', async () => {
+		const d = directoryWith([
+			async function* () {
+				throw new ConnectError('expired', Code.Unauthenticated);
+			},
+			async function* (signal) {
+				yield snapshot([alice]);
+				await forever(signal);
+			}
+		]);
+		stop = d.stop;
+		await vi.waitFor(() => expect(d.directory.status).toBe('live'));
+		expect(d.renew).toHaveBeenCalledOnce();
+	});
+
+	it('stops when renewal says the session ended', async () => {
+		const d = directoryWith(
+			[
+				async function* () {
+					throw new ConnectError('expired', Code.Unauthenticated);
+				}
+			],
+			vi.fn(async () => undefined)
+		);
+		stop = d.stop;
+		await vi.waitFor(() => expect(d.renew).toHaveBeenCalledOnce());
+		await new Promise((r) => setTimeout(r, 200));
+		expect(d.calls()).toBe(1);
+	});
+
+	it('resumes at once when the browser comes back online', async () => {
+		// A long backoff: only the online event can bring it back within the test.
+		const slow = new ChannelDirectory();
+		let calls = 0;
+		const transport = createRouterTransport(({ service }) => {
+			service(ChannelsService, {
+				async *watchChannels(_req, ctx) {
+					if (calls++ === 0) throw new ConnectError('offline', Code.Unavailable);
+					yield { event: snapshot([alice]) };
+					await forever(ctx.signal);
+				}
+			});
+		});
+		const events = new EventTarget();
+		stop = slow.start({ client: createClient(ChannelsService, transport), renew: async () => 'x', backoff: { baseMs: 60_000, maxMs: 60_000 }, events, isOnline: () => true });
+		await vi.waitFor(() => expect(calls).toBe(1));
+		await new Promise((r) => setTimeout(r, 20));
+		events.dispatchEvent(new Event('online'));
+		await vi.waitFor(() => expect(slow.status).toBe('live'), { timeout: 500 });
+	});
+
+	it('treats a silent stream (no heartbeat) as dead and resumes it', async () => {
+		let calls = 0;
+		const transport = createRouterTransport(({ service }) => {
+			service(ChannelsService, {
+				async *watchChannels(_req, ctx) {
+					calls++;
+					yield { event: snapshot(calls === 1 ? [alice] : [bob]) };
+					await forever(ctx.signal);
+				}
+			});
+		});
+		const d = new ChannelDirectory();
+		stop = d.start({ client: createClient(ChannelsService, transport), renew: async () => 'x', silenceMs: 50, backoff: { baseMs: 10, maxMs: 10 }, events: new EventTarget(), isOnline: () => true });
+		await vi.waitFor(() => expect(d.channels?.[0]?.people).toEqual([bob]));
+	});
+});

@@ -1,0 +1,131 @@
+// The live list of channels and who is in each. Written only by its own WatchChannels
+// stream; read by the signed-in screen (the list) and the call (who is where).
+//
+// The stream is the only source: no polling. When it drops, it resumes with capped,
+// jittered exponential backoff, at once when the browser comes back online, and after
+// renewing the session when the server says the JWT expired. Every (re)opened stream
+// starts with a snapshot that replaces the whole list, so no stale person survives a resume.
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+import { applyEvent, type ChannelView } from './channel-list.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+
+export type DirectoryStatus = 'live' | 'reconnecting' | 'offline';
+
+export interface DirectoryDeps {
+	client: Client<typeof ChannelsService>;
+	/** Session renewal; resolves to the new JWT, or undefined when the session ended. */
+	renew: () => Promise<string | undefined>;
+	backoff?: BackoffOptions;
+	/** A stream silent this long (no event, no heartbeat) is treated as dead. */
+	silenceMs?: number;
+	/** Where `online`/`offline` events come from (window in the browser). */
+	events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+	isOnline?: () => boolean;
+}
+
+export class ChannelDirectory {
+	#channels = $state.raw<ChannelView[] | undefined>();
+	#status = $state<DirectoryStatus>('reconnecting');
+	#deps: DirectoryDeps | undefined;
+	#stop: AbortController | undefined;
+	#wake: (() => void) | undefined;
+
+	get channels(): ChannelView[] | undefined {
+		return this.#channels;
+	}
+
+	get status(): DirectoryStatus {
+		return this.#status;
+	}
+
+	/** Starts watching; returns the stop function (the screen's $effect cleanup). */
+	start(deps: DirectoryDeps): () => void {
+		this.stop();
+		this.#deps = deps;
+		const stop = (this.#stop = new AbortController());
+		const events = deps.events ?? (typeof window !== 'undefined' ? window : undefined);
+		const online = () => this.#wake?.();
+		const offline = () => (this.#status = 'offline');
+		events?.addEventListener('online', online);
+		events?.addEventListener('offline', offline);
+		stop.signal.addEventListener('abort', () => {
+			events?.removeEventListener('online', online);
+			events?.removeEventListener('offline', offline);
+		});
+		void this.#run(stop.signal);
+		return () => this.stop();
+	}
+
+	stop(): void {
+		this.#stop?.abort();
+		this.#stop = undefined;
+		this.#wake?.();
+	}
+
+	async #run(stopped: AbortSignal): Promise<void> {
+		const deps = this.#deps!;
+		const isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
+		let attempt = 0;
+		while (!stopped.aborted) {
+			const gotSnapshot = await this.#watchOnce(deps, stopped).then(
+				(got) => ({ got, err: undefined as unknown }),
+				(err: unknown) => ({ got: false, err })
+			);
+			if (stopped.aborted) return;
+			if (gotSnapshot.got) attempt = 0;
+			const err = gotSnapshot.err === undefined ? undefined : ConnectError.from(gotSnapshot.err);
+			if (err?.code === Code.Unauthenticated) {
+				const token = await deps.renew().catch(() => 'offline');
+				if (!token) return; // the session ended; sign-out takes the screen away
+			}
+			this.#status = isOnline() ? 'reconnecting' : 'offline';
+			await this.#sleep(backoffDelay(attempt++, deps.backoff), stopped);
+		}
+	}
+
+	/** One stream; resolves true if it delivered a snapshot before it ended. */
+	async #watchOnce(deps: DirectoryDeps, stopped: AbortSignal): Promise<boolean> {
+		const call = new AbortController();
+		const abort = () => call.abort();
+		stopped.addEventListener('abort', abort);
+		const silenceMs = deps.silenceMs ?? 45_000;
+		let watchdog = setTimeout(abort, silenceMs);
+		let got = false;
+		try {
+			for await (const res of deps.client.watchChannels({}, { signal: call.signal })) {
+				clearTimeout(watchdog);
+				watchdog = setTimeout(abort, silenceMs);
+				if (res.event.case === 'snapshot') got = true;
+				if (!got) continue; // changes before a snapshot have nothing to apply to
+				this.#channels = applyEvent(this.#channels ?? [], res.event);
+				this.#status = 'live';
+			}
+			return got;
+		} finally {
+			clearTimeout(watchdog);
+			stopped.removeEventListener('abort', abort);
+		}
+	}
+
+	/** Waits `ms`, or less when the browser comes back online or the directory stops. */
+	#sleep(ms: number, stopped: AbortSignal): Promise<void> {
+		return new Promise((resolve) => {
+			if (stopped.aborted) return resolve();
+			const done = () => {
+				clearTimeout(timer);
+				this.#wake = undefined;
+				resolve();
+			};
+			const timer = setTimeout(done, ms);
+			this.#wake = done;
+		});
+	}
+
+	reset(): void {
+		this.stop();
+		this.#channels = undefined;
+		this.#status = 'reconnecting';
+		this.#deps = undefined;
+	}
+}

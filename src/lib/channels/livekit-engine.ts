@@ -1,0 +1,145 @@
+// VoiceEngine on livekit-client. Only voice-engine.ts imports this, dynamically, on the first
+// join. Remote audio plays through one AudioContext (webAudioMix) so that each person's
+// volume is a GainNode (0-200 %, works on iOS where element volume is read-only).
+import {
+	AudioPresets,
+	ConnectionState,
+	DisconnectReason,
+	MediaDeviceFailure,
+	Room,
+	createLocalAudioTrack,
+	RoomEvent,
+	Track,
+	type RemoteAudioTrack,
+	type RemoteParticipant
+} from 'livekit-client';
+import type { CaptureSettings, EngineListener, LinkState, MicProblem, RemoteVoice, VoiceEngine } from './voice-engine.js';
+
+const LINK: Record<ConnectionState, LinkState> = {
+	[ConnectionState.Disconnected]: 'disconnected',
+	[ConnectionState.Connecting]: 'connecting',
+	[ConnectionState.Connected]: 'connected',
+	[ConnectionState.Reconnecting]: 'reconnecting',
+	[ConnectionState.SignalReconnecting]: 'reconnecting'
+};
+
+const FAILURE: Record<MediaDeviceFailure, MicProblem> = {
+	[MediaDeviceFailure.PermissionDenied]: 'denied',
+	[MediaDeviceFailure.NotFound]: 'missing',
+	[MediaDeviceFailure.DeviceInUse]: 'in-use',
+	[MediaDeviceFailure.Other]: 'other'
+};
+
+export function createLiveKitEngine(): VoiceEngine {
+	let room: Room | undefined;
+	let listener: EngineListener | undefined;
+	const audio = new AudioContext({ latencyHint: 'interactive' });
+	const gains = new Map<string, number>();
+	const nodes = new Map<string, GainNode>();
+	let capture: CaptureSettings | undefined;
+
+	const people = (): RemoteVoice[] =>
+		[...(room?.remoteParticipants.values() ?? [])].map((p: RemoteParticipant) => ({
+			identity: p.identity,
+			name: p.name || p.identity,
+			muted: !p.isMicrophoneEnabled,
+			speaking: p.isSpeaking
+		}));
+	const emitPeople = () => listener?.people(people());
+	const micTrack = () => room?.localParticipant.getTrackPublication(Track.Source.Microphone)?.track?.mediaStreamTrack;
+
+	function route(track: RemoteAudioTrack, identity: string) {
+		const gain = audio.createGain();
+		gain.gain.value = gains.get(identity) ?? 1;
+		nodes.set(identity, gain);
+		track.setWebAudioPlugins([gain]);
+		// Chromium pulls remote WebRTC audio only for a playing element; LiveKit mutes it
+		// and plays the sound through the AudioContext instead.
+		track.attach();
+	}
+
+	return {
+		async connect(url, token, settings, outputDeviceId, l) {
+			await this.disconnect();
+			capture = settings;
+			listener = l;
+			const r = (room = new Room({
+				adaptiveStream: true,
+				dynacast: true,
+				webAudioMix: { audioContext: audio },
+				audioCaptureDefaults: settings,
+				audioOutput: outputDeviceId ? { deviceId: outputDeviceId } : undefined,
+				publishDefaults: { audioPreset: AudioPresets.speech, dtx: true, red: true }
+			}));
+			// Events of a room this engine already left go nowhere.
+			const to = () => (r === room ? listener : undefined);
+			r
+				.on(RoomEvent.ConnectionStateChanged, (s) => s !== ConnectionState.Disconnected && to()?.link(LINK[s]))
+				.on(RoomEvent.Disconnected, (reason) => to()?.link('disconnected', reason === DisconnectReason.CLIENT_INITIATED ? 'left' : 'lost'))
+				.on(RoomEvent.ParticipantConnected, emitPeople)
+				.on(RoomEvent.ParticipantDisconnected, (p) => {
+					nodes.delete(p.identity);
+					emitPeople();
+				})
+				.on(RoomEvent.ParticipantNameChanged, emitPeople)
+				.on(RoomEvent.TrackMuted, emitPeople)
+				.on(RoomEvent.TrackUnmuted, emitPeople)
+				.on(RoomEvent.TrackPublished, emitPeople)
+				.on(RoomEvent.TrackUnpublished, emitPeople)
+				.on(RoomEvent.ActiveSpeakersChanged, emitPeople)
+				.on(RoomEvent.TrackSubscribed, (track, _pub, p) => {
+					if (track.kind === Track.Kind.Audio) route(track as RemoteAudioTrack, p.identity);
+					emitPeople();
+				})
+				.on(RoomEvent.TrackUnsubscribed, (track) => {
+					track.detach();
+					emitPeople();
+				})
+				.on(RoomEvent.AudioPlaybackStatusChanged, () => to()?.audioBlocked(!room?.canPlaybackAudio))
+				.on(RoomEvent.LocalTrackPublished, () => to()?.micTrack(micTrack()))
+				.on(RoomEvent.LocalTrackUnpublished, () => to()?.micTrack(micTrack()));
+			await r.connect(url, token);
+			emitPeople();
+			l.audioBlocked(!r.canPlaybackAudio);
+		},
+		async publishMic(muted) {
+			if (!room) return 'other';
+			try {
+				// Muted before it is published: a rejoin while muted never leaks a moment of sound.
+				const track = await createLocalAudioTrack(capture);
+				if (muted) await track.mute();
+				await room.localParticipant.publishTrack(track, { source: Track.Source.Microphone });
+				listener?.micTrack(micTrack());
+				return undefined;
+			} catch (err) {
+				return FAILURE[MediaDeviceFailure.getFailure(err) ?? MediaDeviceFailure.Other];
+			}
+		},
+		async setMicMuted(muted) {
+			const pub = room?.localParticipant.getTrackPublication(Track.Source.Microphone);
+			if (!pub?.track) return;
+			if (muted) await pub.mute();
+			else await pub.unmute();
+		},
+		setGain(identity, gain) {
+			gains.set(identity, gain);
+			nodes.get(identity)?.gain.setTargetAtTime(gain, audio.currentTime, 0.02);
+		},
+		startAudio: async () => {
+			await audio.resume();
+			await room?.startAudio();
+			listener?.audioBlocked(!room?.canPlaybackAudio);
+		},
+		async useDevice(kind, deviceId) {
+			await room?.switchActiveDevice(kind, deviceId);
+			if (kind === 'audioinput') listener?.micTrack(micTrack());
+		},
+		async disconnect() {
+			const r = room;
+			room = undefined;
+			listener = undefined; // a left call reports nothing more
+			await r?.disconnect();
+			nodes.clear();
+		}
+	};
+}

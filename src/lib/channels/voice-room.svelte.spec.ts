@@ -1,0 +1,169 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
+import { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+import { VoiceRoom } from './voice-room.svelte.js';
+import { DEFAULT_PREFS } from './voice-prefs.svelte.js';
+import type { EngineListener, MicProblem, VoiceEngine } from './voice-engine.js';
+
+class FakeEngine implements VoiceEngine {
+	listener: EngineListener | undefined;
+	connects: { url: string; token: string }[] = [];
+	micMuted: boolean | undefined;
+	published: boolean | undefined;
+	micProblem: MicProblem | undefined;
+	gains = new Map<string, number>();
+	connect = vi.fn(async (url: string, token: string, _c: unknown, _o: unknown, l: EngineListener) => {
+		this.connects.push({ url, token });
+		this.listener = l;
+	});
+	publishMic = vi.fn(async (muted: boolean) => {
+		if (this.micProblem) return this.micProblem;
+		this.published = true;
+		this.micMuted = muted;
+		return undefined;
+	});
+	setMicMuted = vi.fn(async (muted: boolean) => void (this.micMuted = muted));
+	setGain = vi.fn((id: string, g: number) => void this.gains.set(id, g));
+	startAudio = vi.fn(async () => {});
+	useDevice = vi.fn(async () => {});
+	disconnect = vi.fn(async () => {});
+}
+
+function setup(tokenError?: ConnectError) {
+	const engine = new FakeEngine();
+	const loads = vi.fn(async () => engine);
+	const requested: string[] = [];
+	const transport = createRouterTransport(({ service }) => {
+		service(ChannelsService, {
+			getChannelToken(req) {
+				requested.push(req.channelId);
+				if (tokenError) throw tokenError;
+				return { livekitUrl: 'ws://lk', token: `t-${req.channelId}-${requested.length}`, room: req.channelId };
+			}
+		});
+	});
+	const announce = vi.fn();
+	const sounds = { joined: vi.fn(), left: vi.fn() };
+	const releaseWakeLock = vi.fn();
+	const room = new VoiceRoom({
+		client: () => createClient(ChannelsService, transport),
+		engine: loads,
+		prefs: () => DEFAULT_PREFS,
+		announce,
+		sounds,
+		holdWakeLock: () => releaseWakeLock,
+		meter: () => () => {},
+		speaking: () => () => false
+	});
+	return { room, engine, loads, requested, announce, sounds, releaseWakeLock };
+}
+
+const alice = { identity: 'did:plc:alice', name: 'alice.test', muted: false, speaking: false };
+const bob = { identity: 'did:plc:bob', name: 'bob.test', muted: false, speaking: false };
+
+describe('VoiceRoom', () => {
+	let t: ReturnType<typeof setup>;
+	beforeEach(() => {
+		t = setup();
+	});
+
+	it('joins with a token from the server, loads the engine once, publishes the mic unmuted', async () => {
+		await t.room.join('lobby');
+		expect(t.room.status).toBe('connected');
+		expect(t.engine.connects).toEqual([{ url: 'ws://lk', token: 't-lobby-1' }]);
+		expect(t.engine.published).toBe(true);
+		expect(t.engine.micMuted).toBe(false);
+		await t.room.join('music');
+		expect(t.room.channelId).toBe('music');
+		expect(t.loads).toHaveBeenCalledOnce();
+		expect(t.engine.disconnect).toHaveBeenCalled();
+		expect(t.sounds.joined).toHaveBeenCalledTimes(2);
+	});
+
+	it('deafen mutes and silences everyone; undeafen restores the previous mute', async () => {
+		await t.room.join('lobby');
+		t.engine.listener!.people([alice, bob]);
+		t.room.setVolume(bob.identity, 1.5);
+		await t.room.toggleDeafen();
+		expect(t.room.muted).toBe(true);
+		expect(t.engine.micMuted).toBe(true);
+		expect([...t.engine.gains.values()]).toEqual([0, 0]);
+		await t.room.toggleDeafen();
+		expect(t.room.muted).toBe(false);
+		expect(t.engine.micMuted).toBe(false);
+		expect(t.engine.gains.get(bob.identity)).toBe(1.5);
+		expect(t.engine.gains.get(alice.identity)).toBe(1);
+
+		await t.room.toggleMute();
+		await t.room.toggleDeafen();
+		await t.room.toggleDeafen();
+		expect(t.room.muted).toBe(true);
+	});
+
+	it('a volume or local mute changes that person only', async () => {
+		await t.room.join('lobby');
+		t.engine.listener!.people([alice, bob]);
+		t.room.setVolume(bob.identity, 0);
+		t.room.setLocallyMuted(alice.identity, true);
+		t.room.setLocallyMuted(alice.identity, false);
+		expect(t.engine.gains.get(bob.identity)).toBe(0);
+		expect(t.engine.gains.get(alice.identity)).toBe(1);
+		t.room.setVolume(alice.identity, 5);
+		expect(t.engine.gains.get(alice.identity)).toBe(2);
+	});
+
+	it('push-to-talk opens a muted mic only while held', async () => {
+		await t.room.join('lobby');
+		await t.room.toggleMute();
+		await t.room.pushToTalk(true);
+		expect(t.engine.micMuted).toBe(false);
+		await t.room.pushToTalk(false);
+		expect(t.engine.micMuted).toBe(true);
+	});
+
+	it('a lost call is rejoined with a new token, still muted', async () => {
+		await t.room.join('lobby');
+		await t.room.toggleMute();
+		t.engine.listener!.link('reconnecting');
+		expect(t.room.status).toBe('reconnecting');
+		t.engine.listener!.link('disconnected', 'lost');
+		await vi.waitFor(() => expect(t.engine.connects).toHaveLength(2));
+		await vi.waitFor(() => expect(t.room.status).toBe('connected'));
+		expect(t.engine.publishMic).toHaveBeenLastCalledWith(true);
+		expect(t.announce).toHaveBeenCalledWith('Reconnected.');
+	});
+
+	it('joins listen-only when the microphone is refused', async () => {
+		t.engine.micProblem = 'denied';
+		await t.room.join('lobby');
+		expect(t.room.status).toBe('connected');
+		expect(t.room.micProblem).toBe('denied');
+		expect(t.room.micOpen).toBe(false);
+	});
+
+	it('announces who joins and leaves', async () => {
+		await t.room.join('lobby');
+		t.engine.listener!.people([alice]);
+		t.engine.listener!.people([alice, bob]);
+		t.engine.listener!.people([bob]);
+		expect(t.announce).toHaveBeenCalledWith('bob.test joined.');
+		expect(t.announce).toHaveBeenCalledWith('alice.test left.');
+	});
+
+	it('leaving disconnects and releases the wake lock', async () => {
+		await t.room.join('lobby');
+		await t.room.leave();
+		expect(t.room.status).toBe('idle');
+		expect(t.room.channelId).toBeUndefined();
+		expect(t.releaseWakeLock).toHaveBeenCalledOnce();
+		expect(t.sounds.left).toHaveBeenCalledOnce();
+	});
+
+	it('an unknown channel is refused with a message and no retry', async () => {
+		t = setup(new ConnectError('no such channel', Code.NotFound));
+		await t.room.join('nope');
+		expect(t.room.error).toBe('This channel no longer exists.');
+		expect(t.room.status).toBe('idle');
+		expect(t.requested).toEqual(['nope']);
+	});
+});

@@ -1,0 +1,231 @@
+// The call this tab is in. Written by the call controls (join, leave, mute, deafen, push-to-
+// talk, volumes) and by the media engine's events; read by the channel list, the call dock
+// and the settings screen. One per signed-in layout, handed down through call-context.
+//
+// livekit-client arrives through `engine` (a dynamic import) on the first join only. A call
+// lost for good (not one LiveKit resumes by itself) is rejoined with a fresh token, with
+// backoff, keeping the mute state: the person never has to click anything.
+import type { Client } from '@connectrpc/connect';
+import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+import type { EngineFactory, LinkState, MicProblem, RemoteVoice, VoiceEngine } from './voice-engine.js';
+import type { VoicePrefs } from './voice-prefs.svelte.js';
+import { Mixer } from './mixer.svelte.js';
+import { backoffDelay } from './backoff.js';
+import { describeJoinError } from './call-errors.js';
+
+export type CallStatus = 'idle' | Exclude<LinkState, 'disconnected'>;
+
+export interface VoiceRoomDeps {
+	client: () => Client<typeof ChannelsService>;
+	engine: EngineFactory;
+	prefs: () => VoicePrefs;
+	announce: (text: string) => void;
+	sounds: { joined(): void; left(): void };
+	holdWakeLock: () => () => void;
+	meter: (track: MediaStreamTrack, onLevel: (level: number) => void) => () => void;
+	speaking: () => (level: number) => boolean;
+}
+
+export class VoiceRoom {
+	readonly mixer = new Mixer();
+	#channelId = $state<string>();
+	#status = $state<CallStatus>('idle');
+	#muted = $state(false);
+	#mutedBeforeDeafen = false;
+	#pttHeld = $state(false);
+	#micProblem = $state<MicProblem>();
+	#audioBlocked = $state(false);
+	#people = $state.raw<RemoteVoice[]>([]);
+	#selfSpeaking = $state(false);
+	#error = $state<string>();
+	#engine: VoiceEngine | undefined;
+	#generation = 0;
+	#releaseWakeLock: (() => void) | undefined;
+	#stopMeter: (() => void) | undefined;
+
+	readonly #deps: VoiceRoomDeps;
+
+	constructor(deps: VoiceRoomDeps) {
+		this.#deps = deps;
+	}
+
+	get channelId() { return this.#channelId; }
+	get status() { return this.#status; }
+	get muted() { return this.#muted; }
+	get deafened() { return this.mixer.deafened; }
+	get pushToTalkHeld() { return this.#pttHeld; }
+	/** Whether the microphone sends sound right now (mute, deafen and push-to-talk applied). */
+	get micOpen() { return !this.#micProblem && !this.mixer.deafened && (!this.#muted || this.#pttHeld); }
+	get micProblem() { return this.#micProblem; }
+	get audioBlocked() { return this.#audioBlocked; }
+	get people() { return this.#people; }
+	get selfSpeaking() { return this.#selfSpeaking && this.micOpen; }
+	get error() { return this.#error; }
+
+	/** Joins `channelId`, leaving any other channel first (one tap switches). */
+	async join(channelId: string): Promise<void> {
+		if (this.#channelId === channelId && this.#status !== 'idle') return;
+		if (this.#channelId) await this.#disconnect();
+		this.#channelId = channelId;
+		this.#error = undefined;
+		this.#releaseWakeLock ??= this.#deps.holdWakeLock();
+		await this.#connect(++this.#generation, 0);
+	}
+
+	async #connect(generation: number, attempt: number): Promise<void> {
+		const channelId = this.#channelId!;
+		this.#status = attempt ? 'reconnecting' : 'connecting';
+		try {
+			const grant = await this.#deps.client().getChannelToken({ channelId });
+			const engine = (this.#engine ??= await this.#deps.engine());
+			if (generation !== this.#generation) return;
+			const p = this.#deps.prefs();
+			await engine.connect(grant.livekitUrl, grant.token, { echoCancellation: p.echoCancellation, noiseSuppression: p.noiseSuppression, autoGainControl: p.autoGainControl, deviceId: p.inputDeviceId || undefined }, p.outputDeviceId || undefined, {
+				link: (state, cause) => generation === this.#generation && this.#onLink(state, cause, generation),
+				people: (list) => generation === this.#generation && this.#onPeople(list),
+				audioBlocked: (blocked) => (this.#audioBlocked = blocked),
+				micTrack: (track) => generation === this.#generation && this.#meter(track)
+			});
+			if (generation !== this.#generation) return void engine.disconnect();
+			this.#status = 'connected';
+			this.#deps.announce(attempt ? 'Reconnected.' : 'Connected.');
+			if (!attempt && this.#deps.prefs().sounds) this.#deps.sounds.joined();
+			this.#micProblem = await engine.publishMic(!this.micOpen);
+		} catch (err) {
+			if (generation !== this.#generation) return;
+			const message = describeJoinError(err);
+			if (message.final) return this.#fail(message.text);
+			await this.#engine?.disconnect();
+			await new Promise((r) => setTimeout(r, backoffDelay(attempt, { baseMs: 500, maxMs: 8000 })));
+			if (generation === this.#generation) await this.#connect(generation, attempt + 1);
+		}
+	}
+
+	#onLink(state: LinkState, cause: 'left' | 'lost' | undefined, generation: number): void {
+		if (state === 'disconnected') {
+			if (cause !== 'lost') return;
+			this.#deps.announce('Connection lost. Reconnecting…');
+			void this.#connect(generation, 1);
+			return;
+		}
+		if (state === this.#status) return;
+		if (state === 'reconnecting') this.#deps.announce('Connection lost. Reconnecting…');
+		if (state === 'connected' && this.#status === 'reconnecting') this.#deps.announce('Reconnected.');
+		this.#status = state;
+	}
+
+	#onPeople(list: RemoteVoice[]): void {
+		const before = new Set(this.#people.map((p) => p.identity));
+		const now = new Set(list.map((p) => p.identity));
+		for (const p of list) {
+			this.#engine?.setGain(p.identity, this.mixer.gain(p.identity));
+			if (!before.has(p.identity)) this.#arrived(p.name, 'joined');
+		}
+		for (const p of this.#people) if (!now.has(p.identity)) this.#arrived(p.name, 'left');
+		this.#people = list;
+	}
+
+	#arrived(name: string, what: 'joined' | 'left'): void {
+		this.#deps.announce(`${name} ${what}.`);
+		if (this.#deps.prefs().sounds) this.#deps.sounds[what]();
+	}
+
+	#meter(track: MediaStreamTrack | undefined): void {
+		this.#stopMeter?.();
+		this.#stopMeter = undefined;
+		this.#selfSpeaking = false;
+		if (!track) return;
+		const gate = this.#deps.speaking();
+		this.#stopMeter = this.#deps.meter(track, (level) => (this.#selfSpeaking = gate(level)));
+	}
+
+	#fail(text: string): void {
+		this.#error = text;
+		void this.#disconnect();
+	}
+
+	async leave(): Promise<void> {
+		if (!this.#channelId) return;
+		if (this.#deps.prefs().sounds && this.#status === 'connected') this.#deps.sounds.left();
+		await this.#disconnect();
+		this.#deps.announce('You left the channel.');
+	}
+
+	async #disconnect(): Promise<void> {
+		this.#generation++;
+		this.#channelId = undefined;
+		this.#status = 'idle';
+		this.#people = [];
+		this.#micProblem = undefined;
+		this.#audioBlocked = false;
+		this.#meter(undefined);
+		this.#releaseWakeLock?.();
+		this.#releaseWakeLock = undefined;
+		await this.#engine?.disconnect();
+	}
+
+	toggleMute(): Promise<void> {
+		if (this.mixer.deafened) return this.toggleDeafen(); // unmuting while deafened undeafens too
+		this.#muted = !this.#muted;
+		return this.#applyMic();
+	}
+
+	/** Deafen also mutes; undeafen restores the mute state from before. */
+	toggleDeafen(): Promise<void> {
+		const deafen = !this.mixer.deafened;
+		if (deafen) this.#mutedBeforeDeafen = this.#muted;
+		this.mixer.setDeafened(deafen);
+		this.#muted = deafen ? true : this.#mutedBeforeDeafen;
+		this.#applyGains();
+		return this.#applyMic();
+	}
+
+	pushToTalk(held: boolean): Promise<void> {
+		if (this.#pttHeld === held) return Promise.resolve();
+		this.#pttHeld = held;
+		return this.#applyMic();
+	}
+
+	setVolume(identity: string, volume: number): void {
+		this.mixer.setVolume(identity, volume);
+		this.#engine?.setGain(identity, this.mixer.gain(identity));
+	}
+
+	setLocallyMuted(identity: string, muted: boolean): void {
+		this.mixer.setLocallyMuted(identity, muted);
+		this.#engine?.setGain(identity, this.mixer.gain(identity));
+	}
+
+	/** The "Tap to enable audio" button: must run inside the tap's handler. */
+	async enableAudio(): Promise<void> {
+		await this.#engine?.startAudio();
+	}
+
+	/** Tries the microphone again (after the person fixed the permission). */
+	async retryMic(): Promise<void> {
+		if (!this.#engine || this.#status !== 'connected') return;
+		this.#micProblem = undefined;
+		this.#micProblem = await this.#engine.publishMic(!this.micOpen);
+	}
+
+	async useDevice(kind: 'audioinput' | 'audiooutput', deviceId: string): Promise<void> {
+		if (this.#status !== 'idle') await this.#engine?.useDevice(kind, deviceId || 'default');
+	}
+
+	#applyGains(): void {
+		for (const p of this.#people) this.#engine?.setGain(p.identity, this.mixer.gain(p.identity));
+	}
+
+	async #applyMic(): Promise<void> {
+		if (this.#status === 'idle' || this.#micProblem) return;
+		await this.#engine?.setMicMuted(!this.micOpen);
+	}
+
+	reset(): void {
+		void this.#disconnect();
+		this.mixer.reset();
+		this.#muted = false;
+		this.#pttHeld = false;
+		this.#error = undefined;
+	}
+}
