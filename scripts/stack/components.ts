@@ -5,7 +5,7 @@ import { HOST, ROOT, STACK_DIR, envoyConfig, livekitConfig, log, since, type Por
 import { apiAnswers, checkCors, envoyForwards } from './health.js';
 import { httpGet, startProcess, waitHealthy, type SpawnOptions } from './processes.js';
 
-export type Track = (component: { name: string; stop(): Promise<void> }) => void;
+export type Track = (component: { name: string; stop(options?: { abrupt?: boolean }): Promise<void> }) => void;
 const url = (port: number) => `http://${HOST}:${port}`;
 
 async function launch(spec: SpawnOptions, what: string, check: () => Promise<boolean>, track: Track, timeoutMs: number) {

@@ -7,6 +7,7 @@ import { BUILD_DIR, buildApp, hasBuild, serveApp } from './app.js';
 import { startAtproto, type Atproto, type DemoAccount } from './atproto.js';
 import { startApiServer, startEnvoy, startLiveKit, type Track } from './components.js';
 import { DEFAULT_PORTS, HOST, LOGS_DIR, ROOT, STACK_FILE, livekitKeys, log, resolvePorts, since, type Ports } from './config.js';
+import { serveControl } from './control.js';
 import { checkPortsFree, httpGet } from './processes.js';
 import { ensureChromium, ensureEnvoy, ensureLiveKit } from './tools.js';
 
@@ -104,6 +105,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const track: Track = (component) => stops.push(component);
+  // LiveKit can be stopped and started again through the control socket: the stack stops
+  // whichever LiveKit process is current.
+  let livekitProc: Parameters<Track>[0] | undefined;
+  const trackLiveKit: Track = (component) => {
+    if (!livekitProc) track({ name: 'LiveKit', stop: (o) => livekitProc?.stop(o) ?? Promise.resolve() });
+    livekitProc = component;
+  };
 
   try {
     // PLC + PDS (dev-env takes seconds to import), LiveKit and the API server start together.
@@ -118,7 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const [atprotoResult, ...others] = await Promise.allSettled([
       startAtprotoTimed(),
-      startLiveKit(livekitBin, ports, track, timeout),
+      startLiveKit(livekitBin, ports, trackLiveKit, timeout),
       startApiServer(apiEntry, ports, { plcUrl, pdsUrl, livekit }, track, timeout),
     ]);
     const failed = [atprotoResult, ...others].find((r) => r.status === 'rejected');
@@ -134,6 +142,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const page = await httpGet(`${url(ports.APP)}/some/deep/link`);
     if (page.status !== 200) throw new Error(`app (static server) answers HTTP ${page.status} for a deep link`);
     log(`app ready on ${url(ports.APP)} (${since(t)})`);
+
+    const control = await serveControl({
+      // Abrupt, like a crash: a graceful LiveKit stop drains rooms first.
+      'livekit/stop': async () => livekitProc?.stop({ abrupt: true }),
+      'livekit/start': () => startLiveKit(livekitBin, ports, trackLiveKit, timeout),
+    });
+    track({ name: 'control socket', stop: () => control.close() });
 
     const info: StackInfo = {
       app: url(ports.APP),

@@ -12,7 +12,8 @@ export interface Managed {
   name: string;
   child: ChildProcess;
   logFile: string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after 5 s; `{ abrupt: true }` kills at once, like a crash. */
+  stop(options?: { abrupt?: boolean }): Promise<void>;
 }
 
 /** Process groups still alive; killed synchronously if this process exits without stop(). */
@@ -85,11 +86,11 @@ export function startProcess(opts: SpawnOptions): Managed {
   if (child.pid) live.add(child.pid);
   exited.then(() => child.pid && live.delete(child.pid));
 
-  const stop = async (): Promise<void> => {
+  const stop = async (options: { abrupt?: boolean } = {}): Promise<void> => {
     const pgid = child.pid;
     if (!pgid) return;
     const signal = (sig: NodeJS.Signals) => { try { process.kill(-pgid, sig); } catch { /* gone */ } };
-    signal('SIGTERM');
+    signal(options.abrupt ? 'SIGKILL' : 'SIGTERM');
     const timer = setTimeout(() => signal('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);

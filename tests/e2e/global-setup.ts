@@ -3,7 +3,6 @@
 // no test skips because something is missing.
 import type { FullConfig } from '@playwright/test';
 import { startStack } from '../../scripts/stack/index.ts';
-import { stopRestartedLiveKit } from './voice-stack.ts';
 
 /** Session JWTs this short make every e2e run exercise silent renewal, many times over. */
 export const E2E_SESSION_TTL_SECONDS = 20;
@@ -11,8 +10,5 @@ export const E2E_SESSION_TTL_SECONDS = 20;
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
 	process.env.MICROCLIMATE_SESSION_TTL_SECONDS = String(E2E_SESSION_TTL_SECONDS);
 	const stack = await startStack({ build: true, chromium: true });
-	return async () => {
-		stopRestartedLiveKit();
-		await stack.stop();
-	};
+	return () => stack.stop();
 }

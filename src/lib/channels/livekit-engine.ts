@@ -14,6 +14,7 @@ import {
 	type RemoteParticipant
 } from 'livekit-client';
 import type { CaptureSettings, EngineListener, LinkState, MicProblem, RemoteVoice, VoiceEngine } from './voice-engine.js';
+import { voiceReconnectPolicy } from './reconnect-policy.js';
 
 const LINK: Record<ConnectionState, LinkState> = {
 	[ConnectionState.Disconnected]: 'disconnected',
@@ -69,7 +70,8 @@ export function createLiveKitEngine(): VoiceEngine {
 				webAudioMix: { audioContext: audio },
 				audioCaptureDefaults: settings,
 				audioOutput: outputDeviceId ? { deviceId: outputDeviceId } : undefined,
-				publishDefaults: { audioPreset: AudioPresets.speech, dtx: true, red: true }
+				publishDefaults: { audioPreset: AudioPresets.speech, dtx: true, red: true },
+				reconnectPolicy: voiceReconnectPolicy
 			}));
 			// Events of a room this engine already left go nowhere.
 			const to = () => (r === room ? listener : undefined);
