@@ -18,10 +18,10 @@ function fakeWorker(waitingWorker: boolean) {
 
 describe('AppUpdate', () => {
 	let blockers: UpdateBlockers;
-	let reload: ReturnType<typeof vi.fn>;
+	let reload: ReturnType<typeof vi.fn<() => void>>;
 	beforeEach(() => {
 		blockers = new UpdateBlockers();
-		reload = vi.fn();
+		reload = vi.fn<() => void>();
 	});
 
 	function started(worker: ReturnType<typeof fakeWorker>) {
