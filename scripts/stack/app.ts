@@ -36,10 +36,26 @@ export function hasBuild(): boolean {
   return fs.existsSync(path.join(BUILD_DIR, FALLBACK));
 }
 
+/**
+ * Headers every response gets. The page's own Content-Security-Policy is a <meta> tag that
+ * SvelteKit writes (kit.csp in svelte.config.js); frame-ancestors only works as a header,
+ * so the static host sends it (clickjacking: no site may frame the app). A deployment's
+ * host must send the same three.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
 /** Serves build/ on 127.0.0.1:<port>; resolves once listening. */
 export async function serveApp(port: number): Promise<{ stop(): Promise<void> }> {
   const serve = sirv(BUILD_DIR, {
     single: FALLBACK,
+    // Looks files up on disk per request instead of listing build/ once at start, so a
+    // rebuild while the stack runs is served at once: a deployed new version is what an
+    // open app's update check must find (tests/e2e/pwa.e2e.ts). A few stat calls a request.
+    dev: true,
     etag: true,
     gzip: true,
     brotli: true,
@@ -47,7 +63,8 @@ export async function serveApp(port: number): Promise<{ stop(): Promise<void> }>
       if (pathname.startsWith('/_app/immutable/')) {
         res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
       } else {
-        // HTML, the service worker, the web manifest and everything unhashed: always revalidate.
+        // HTML, the service worker (sw.js, so the browser's update check always reaches
+        // the server), the web manifest and everything unhashed: always revalidate.
         res.setHeader('Cache-Control', 'no-cache');
       }
       if (pathname === '/sw.js' || pathname.startsWith('/workbox-')) {
@@ -55,7 +72,10 @@ export async function serveApp(port: number): Promise<{ stop(): Promise<void> }>
       }
     },
   });
-  const server = http.createServer((req, res) => serve(req, res));
+  const server = http.createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    serve(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`app (static server) cannot listen on ${HOST}:${port}: ${err.message}`)));
     server.listen(port, HOST, () => resolve());

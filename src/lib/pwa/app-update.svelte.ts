@@ -1,0 +1,96 @@
+// The installed service worker and the updates it finds. Started by the root layout;
+// read by the update prompt. A new version is installed in the background and waits;
+// the page never reloads by itself: only the person's "reload" activates it, and never
+// while an update blocker (a call) is active — the offer shows again when the call ends.
+import { Workbox } from 'workbox-window';
+import { updateBlockers, type UpdateBlockers } from './update-blockers.svelte.js';
+
+/** What AppUpdate needs from workbox-window; a fake in unit tests. */
+export interface ServiceWorkerHandle {
+	addEventListener(type: 'waiting' | 'controlling' | 'activated', listener: (event: { isExternal?: boolean }) => void): void;
+	register(): Promise<ServiceWorkerRegistration | undefined>;
+	update(): Promise<void>;
+	messageSkipWaiting(): void;
+}
+
+export interface AppUpdateDeps {
+	createWorker: () => ServiceWorkerHandle;
+	reload: () => void;
+	blockers: UpdateBlockers;
+}
+
+/** How often an open app asks the server for a new version (besides focus and reconnect). */
+const CHECK_EVERY_MS = 30 * 60 * 1000;
+
+export class AppUpdate {
+	#waiting = $state(false);
+	#applying = false;
+	#worker: ServiceWorkerHandle | undefined;
+	#registration: ServiceWorkerRegistration | undefined;
+	#deps: AppUpdateDeps;
+
+	constructor(deps: AppUpdateDeps) {
+		this.#deps = deps;
+	}
+
+	/** A new version is installed and waiting for a reload. */
+	get available(): boolean {
+		return this.#waiting;
+	}
+
+	/** Reactive: the prompt should show (an update waits and nothing blocks a reload). */
+	get offered(): boolean {
+		return this.#waiting && !this.#deps.blockers.active;
+	}
+
+	/** Registers the worker and checks for updates now and then; returns the stop function. */
+	start(): () => void {
+		const worker = (this.#worker = this.#deps.createWorker());
+		worker.addEventListener('waiting', () => (this.#waiting = true));
+		// A page no worker controls yet (the first visit) does not hold the new version back:
+		// it activates at once, and this page still runs the old one. Offer the reload too.
+		worker.addEventListener('activated', (event) => {
+			if (event.isExternal) this.#waiting = true;
+		});
+		// Another tab may activate the new worker; only this tab's own "reload" reloads it.
+		worker.addEventListener('controlling', () => {
+			if (this.#applying) this.#deps.reload();
+		});
+		worker.register().then(
+			(registration) => (this.#registration = registration),
+			() => {} // no worker (private mode, an old browser): the app still runs online
+		);
+		const timer = setInterval(() => void this.check(), CHECK_EVERY_MS);
+		return () => {
+			clearInterval(timer);
+			this.#worker = undefined;
+		};
+	}
+
+	/** Asks the server whether a new version exists (on focus, on reconnect, on a timer). */
+	async check(): Promise<void> {
+		await this.#worker?.update().catch(() => {});
+	}
+
+	/** The person chose to reload. Refused while a blocker is active. */
+	apply(): void {
+		if (!this.#waiting || this.#deps.blockers.active) return;
+		this.#applying = true;
+		if (this.#registration?.waiting) this.#worker?.messageSkipWaiting();
+		// Already activated from another tab: this tab only needs to load the new version.
+		else this.#deps.reload();
+	}
+
+	reset(): void {
+		this.#waiting = false;
+		this.#applying = false;
+		this.#worker = undefined;
+		this.#registration = undefined;
+	}
+}
+
+export const appUpdate = new AppUpdate({
+	createWorker: () => new Workbox('/sw.js', { scope: '/' }),
+	reload: () => location.reload(),
+	blockers: updateBlockers
+});

@@ -1,0 +1,62 @@
+// Accessibility: axe (WCAG 2.1 A/AA) finds no serious or critical violation on any screen;
+// every control is reachable by keyboard with a visible focus ring.
+import type { Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { test, expect } from './fixtures.ts';
+import { account, signIn } from './sign-in.ts';
+
+async function seriousViolations(page: Page): Promise<{ id: string; impact?: string | null; nodes: string[] }[]> {
+	const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+	return results.violations
+		.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+		.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+}
+
+/** Tabs through the page; returns the controls whose focus is not visibly marked. */
+async function unmarkedFocus(page: Page, stops: number): Promise<string[]> {
+	const unmarked: string[] = [];
+	for (let i = 0; i < stops; i++) {
+		await page.keyboard.press('Tab');
+		const focus = await page.evaluate(() => {
+			const el = document.activeElement as HTMLElement | null;
+			if (!el || el === document.body) return undefined;
+			const style = getComputedStyle(el);
+			const marked = style.boxShadow !== 'none' || (style.outlineStyle !== 'none' && style.outlineWidth !== '0px');
+			return { name: `${el.tagName.toLowerCase()} ${el.getAttribute('aria-label') ?? el.textContent?.trim().slice(0, 30) ?? ''}`, marked };
+		});
+		if (focus && !focus.marked) unmarked.push(focus.name);
+	}
+	return unmarked;
+}
+
+test.describe('accessibility', () => {
+	test('the connect screen: no serious axe violation, visible keyboard focus', async ({ page }) => {
+		await page.goto('/connect');
+		await expect(page.getByTestId('server-name')).toBeVisible();
+		await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+		expect(await seriousViolations(page)).toEqual([]);
+		expect(await unmarkedFocus(page, 5)).toEqual([]);
+		// The server check is announced politely.
+		await expect(page.getByTestId('server-status')).toHaveAttribute('aria-live', 'polite');
+	});
+
+	test('the signed-in screens, online and offline: no serious axe violation, visible keyboard focus', async ({ page, context, stack }) => {
+		await signIn(page, account(stack, 'alice.test'));
+		await expect(page.getByText('Lobby')).toBeVisible();
+		expect(await seriousViolations(page)).toEqual([]);
+		expect(await unmarkedFocus(page, 2)).toEqual([]);
+
+		await context.setOffline(true);
+		const banner = page.getByTestId('offline-banner');
+		await expect(banner).toBeVisible();
+		// Announced politely, from a live region that was already in the page.
+		await expect(page.getByRole('status').filter({ has: banner })).toHaveAttribute('aria-live', 'polite');
+		expect(await seriousViolations(page)).toEqual([]);
+		await context.setOffline(false);
+
+		await page.getByRole('link', { name: 'Settings' }).click();
+		await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+		expect(await seriousViolations(page)).toEqual([]);
+		expect(await unmarkedFocus(page, 4)).toEqual([]);
+	});
+});
