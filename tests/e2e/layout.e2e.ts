@@ -22,7 +22,10 @@ function measure(page: Page): Promise<Measured> {
 		const small = [...document.querySelectorAll<HTMLElement>(selector)]
 			.filter((el) => el.checkVisibility())
 			.map((el) => {
-				const box = el.getBoundingClientRect();
+				// A checkbox or radio inside its <label> is tapped through the whole label: that is its target.
+				const isToggle = el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio');
+				const target = isToggle ? (el.closest('label') ?? el) : el;
+				const box = target.getBoundingClientRect();
 				const control = `${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 40)}"`;
 				return { control, width: Math.round(box.width), height: Math.round(box.height) };
 			})

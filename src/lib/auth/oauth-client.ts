@@ -51,13 +51,13 @@ let loaded: BrowserOAuthClient | undefined;
 let library: OAuthLibrary | undefined;
 
 /**
- * Starts loading the client; the connect screen calls this as soon as it shows. The
- * callback page, whose first job is the OAuth library, passes the module it imported
- * statically so the chunk downloads with the page instead of after it.
+ * Starts loading the client; the connect screen calls this as soon as it shows, the
+ * callback page as it renders. It stays a lazy chunk: not in the first screen's bundle and
+ * not precached by the service worker.
  */
-export function loadOAuthClient(preloaded?: OAuthLibrary): Promise<BrowserOAuthClient> {
+export function loadOAuthClient(): Promise<BrowserOAuthClient> {
 	loading ??= (async () => {
-		library = preloaded ?? (await import('@atproto/oauth-client-browser'));
+		library = await import('@atproto/oauth-client-browser');
 		const { BrowserOAuthClient } = library;
 		const { clientId, ...options } = oauthClientConfig(location.origin);
 		const client = await BrowserOAuthClient.load({ clientId, ...options, responseMode: 'fragment' });
