@@ -7,6 +7,7 @@ import { chromium } from '@playwright/test';
 import { startStack } from '../scripts/stack/index.ts';
 import { chromiumArgs } from '../tests/e2e/browser.ts';
 import { bundleRows } from './bundle.ts';
+import { joinRows } from './join.ts';
 import { loginRows } from './login.ts';
 import { renderMarkdown, writeResults, type Row } from './report.ts';
 import { rpcRows } from './rpc.ts';
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
 		await step('startup', 'cold and warm start', () => startupRows(stack.info, browser));
 		await step('login', 'login', () => loginRows(stack.info, browser));
 		await step('rpc', 'RPC through Envoy vs direct', () => rpcRows(stack.info));
+		await step('join', 'join', () => joinRows(stack.info, browser));
 	} finally {
 		await browser.close();
 		await stack.stop();
