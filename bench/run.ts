@@ -9,6 +9,7 @@ import { chromiumArgs } from '../tests/e2e/browser.ts';
 import { bundleRows } from './bundle.ts';
 import { joinRows } from './join.ts';
 import { loginRows } from './login.ts';
+import { mouthToEarRows } from './mouth-to-ear.ts';
 import { renderMarkdown, writeResults, type Row } from './report.ts';
 import { rpcRows } from './rpc.ts';
 import { startupRows } from './startup.ts';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
 		await step('login', 'login', () => loginRows(stack.info, browser));
 		await step('rpc', 'RPC through Envoy vs direct', () => rpcRows(stack.info));
 		await step('join', 'join', () => joinRows(stack.info, browser));
+		await step('m2e', 'mouth-to-ear', () => mouthToEarRows(stack.info, browser));
 	} finally {
 		await browser.close();
 		await stack.stop();

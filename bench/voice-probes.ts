@@ -12,7 +12,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 declare global {
 	interface Window {
 		__marks: { what: string; t: number }[];
-		__mic?: { ctx: AudioContext; gain: GainNode };
+		__mic?: { ctx: AudioContext; gain: GainNode; track: MediaStreamTrack };
 		__firstPacket?: Promise<number>;
 		/** The bare page's API (bench/bare/page.ts) and its join in progress. */
 		bare: { join(url: string, token: string): Promise<void>; leave(): Promise<void> };
@@ -70,7 +70,7 @@ export async function installGatedMic(context: BrowserContext): Promise<void> {
 			const dest = ctx.createMediaStreamDestination();
 			osc.connect(gain).connect(dest);
 			osc.start();
-			window.__mic = { ctx, gain };
+			window.__mic = { ctx, gain, track: dest.stream.getAudioTracks()[0]! };
 			return dest.stream;
 		};
 	});
