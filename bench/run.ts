@@ -11,6 +11,7 @@ import { joinRows } from './join.ts';
 import { loginRows } from './login.ts';
 import { mouthToEarRows } from './mouth-to-ear.ts';
 import { renderMarkdown, writeResults, type Row } from './report.ts';
+import { reconnectRows } from './reconnect.ts';
 import { rpcRows } from './rpc.ts';
 import { startupRows } from './startup.ts';
 
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
 		await step('rpc', 'RPC through Envoy vs direct', () => rpcRows(stack.info));
 		await step('join', 'join', () => joinRows(stack.info, browser));
 		await step('m2e', 'mouth-to-ear', () => mouthToEarRows(stack.info, browser));
+		await step('reconnect', 'reconnect after an SFU restart', () => reconnectRows(stack.info, browser));
 	} finally {
 		await browser.close();
 		await stack.stop();
