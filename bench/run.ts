@@ -11,6 +11,7 @@ import { joinRows } from './join.ts';
 import { loginRows } from './login.ts';
 import { mouthToEarRows } from './mouth-to-ear.ts';
 import { renderMarkdown, writeResults, type Row } from './report.ts';
+import { presenceRows } from './presence.ts';
 import { reconnectRows } from './reconnect.ts';
 import { rpcRows } from './rpc.ts';
 import { startupRows } from './startup.ts';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
 		await step('join', 'join', () => joinRows(stack.info, browser));
 		await step('m2e', 'mouth-to-ear', () => mouthToEarRows(stack.info, browser));
 		await step('reconnect', 'reconnect after an SFU restart', () => reconnectRows(stack.info, browser));
+		await step('presence', 'presence fan-out', () => presenceRows(stack.info));
 	} finally {
 		await browser.close();
 		await stack.stop();
