@@ -7,8 +7,12 @@ import { chromium } from '@playwright/test';
 import { startStack } from '../scripts/stack/index.ts';
 import { chromiumArgs } from '../tests/e2e/browser.ts';
 import { bundleRows } from './bundle.ts';
+import { joinRows } from './join.ts';
 import { loginRows } from './login.ts';
+import { mouthToEarRows } from './mouth-to-ear.ts';
 import { renderMarkdown, writeResults, type Row } from './report.ts';
+import { presenceRows } from './presence.ts';
+import { reconnectRows } from './reconnect.ts';
 import { rpcRows } from './rpc.ts';
 import { startupRows } from './startup.ts';
 
@@ -38,6 +42,10 @@ async function main(): Promise<void> {
 		await step('startup', 'cold and warm start', () => startupRows(stack.info, browser));
 		await step('login', 'login', () => loginRows(stack.info, browser));
 		await step('rpc', 'RPC through Envoy vs direct', () => rpcRows(stack.info));
+		await step('join', 'join', () => joinRows(stack.info, browser));
+		await step('m2e', 'mouth-to-ear', () => mouthToEarRows(stack.info, browser));
+		await step('reconnect', 'reconnect after an SFU restart', () => reconnectRows(stack.info, browser));
+		await step('presence', 'presence fan-out', () => presenceRows(stack.info));
 	} finally {
 		await browser.close();
 		await stack.stop();
