@@ -38,7 +38,7 @@ async function main(): Promise<void> {
 	};
 	const browser = await chromium.launch({ executablePath: stack.info.chromium, args: chromiumArgs });
 	try {
-		await step('bundle', 'bundle sizes', () => bundleRows(root));
+		await step('bundle', 'bundle sizes', () => bundleRows());
 		await step('startup', 'cold and warm start', () => startupRows(stack.info, browser));
 		await step('login', 'login', () => loginRows(stack.info, browser));
 		await step('rpc', 'RPC through Envoy vs direct', () => rpcRows(stack.info));

@@ -1,66 +1,77 @@
-// The JavaScript the first screen (/connect) loads before anything else: SvelteKit's
-// entries, the root layout, the connect page and what they import statically, read from
-// Vite's client manifest of the last build. Run: `npx tsx scripts/pwa/first-screen-js.ts`.
+// What each screen makes a browser download before it shows: SvelteKit's entries, the
+// route's layout and page nodes, and everything they import statically, read from Vite's
+// client manifest of the last build (gzip sizes). What only import() reaches (the OAuth
+// client, livekit-client) loads later, on demand, and is not counted.
+// Used by the PWA tests, the voice tests and `npm run bench`.
+// Run: `npx tsx scripts/pwa/first-screen-js.ts`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { lazyFiles, type ViteManifest } from './lazy-chunks.ts';
+import { lazyFiles, staticClosure, type ViteManifest } from './lazy-chunks.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLIENT = path.join(ROOT, '.svelte-kit/output/client');
 
 export interface FirstScreenJs {
+	route: string;
 	files: { file: string; bytes: number; gzip: number }[];
 	bytes: number;
 	gzip: number;
+	cssGzip: number;
 	/** Files only import() reaches (the OAuth client, LiveKit), none of them in `files`. */
 	lazy: string[];
 }
 
-/** Route node of a page, found by what SvelteKit's generated node module imports. */
-function nodeOf(manifest: ViteManifest, routeFile: string): string {
-	const key = Object.keys(manifest).find((k) => {
-		const src = manifest[k]!.src;
-		if (!src?.startsWith('.svelte-kit/generated/client-optimized/nodes/')) return false;
-		return fs.readFileSync(path.join(ROOT, src), 'utf8').includes(routeFile);
-	});
-	if (!key) throw new Error(`No route node imports ${routeFile}`);
-	return key;
+function manifest(): ViteManifest {
+	return JSON.parse(fs.readFileSync(path.join(CLIENT, '.vite/manifest.json'), 'utf8')) as ViteManifest;
 }
 
-export function firstScreenJs(): FirstScreenJs {
-	const manifest = JSON.parse(fs.readFileSync(path.join(CLIENT, '.vite/manifest.json'), 'utf8')) as ViteManifest;
-	const entries = Object.keys(manifest).filter((k) => {
-		const src = manifest[k]!.src ?? '';
-		return manifest[k]!.isEntry && !src.includes('/nodes/');
-	});
-	const roots = [...entries, nodeOf(manifest, 'src/routes/+layout.svelte'), nodeOf(manifest, 'src/routes/connect/+page.svelte')];
-	const seen = new Set<string>();
-	const visit = (key: string) => {
-		if (seen.has(key) || !manifest[key]) return;
-		seen.add(key);
-		for (const dep of manifest[key].imports ?? []) visit(dep);
-	};
-	roots.forEach(visit);
-	const files = [...seen]
-		.map((k) => manifest[k]!.file)
+/** Route -> its node modules (root layout, layouts, page), from SvelteKit's generated app.js. */
+export function routeNodes(): Record<string, string[]> {
+	const appJs = fs.readFileSync(path.join(ROOT, '.svelte-kit/generated/client-optimized/app.js'), 'utf8');
+	const body = /export const dictionary = (\{[\s\S]*?\});/.exec(appJs)?.[1];
+	if (!body) throw new Error('SvelteKit route dictionary not found in .svelte-kit/generated/client-optimized/app.js');
+	const raw = JSON.parse(body.replace(/,\s*}/, '}')) as Record<string, [number, number[]?]>;
+	const node = (n: number) => `.svelte-kit/generated/client-optimized/nodes/${Math.abs(n)}.js`;
+	return Object.fromEntries(Object.entries(raw).map(([route, [page, layouts = []]]) => [route, [node(0), ...layouts.map(node), node(page)]]));
+}
+
+const gzip = (file: string) => gzipSync(fs.readFileSync(path.join(CLIENT, file)), { level: 9 }).length;
+
+export function firstScreenJs(route = '/connect'): FirstScreenJs {
+	const m = manifest();
+	const nodes = routeNodes()[route];
+	if (!nodes) throw new Error(`No route ${route} in the build`);
+	const entries = Object.keys(m).filter((k) => m[k]!.isEntry && !(m[k]!.src ?? '').includes('/nodes/'));
+	const all = [...staticClosure(m, [...entries, ...nodes])];
+	const files = all
 		.filter((f) => f.endsWith('.js'))
-		.map((file) => {
-			const body = fs.readFileSync(path.join(CLIENT, file));
-			return { file, bytes: body.length, gzip: gzipSync(body).length };
-		});
+		.map((file) => ({ file, bytes: fs.statSync(path.join(CLIENT, file)).size, gzip: gzip(file) }));
 	return {
+		route,
 		files,
 		bytes: files.reduce((n, f) => n + f.bytes, 0),
 		gzip: files.reduce((n, f) => n + f.gzip, 0),
-		lazy: [...lazyFiles(manifest)]
+		cssGzip: all.filter((f) => f.endsWith('.css')).reduce((n, f) => n + gzip(f), 0),
+		lazy: [...lazyFiles(m)]
 	};
 }
 
+/**
+ * The built chunk of a module loaded with import() — named by part of its source path, e.g.
+ * "livekit-engine" (the call engine, with livekit-client inside) — and its gzip size.
+ */
+export function lazyChunk(sourcePart: string): { file: string; gzip: number } | undefined {
+	const m = manifest();
+	const key = Object.keys(m).find((k) => m[k]!.isDynamicEntry && k.includes(sourcePart));
+	return key ? { file: m[key]!.file, gzip: gzip(m[key]!.file) } : undefined;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-	const js = firstScreenJs();
-	for (const f of js.files) console.log(`  ${f.file}  ${(f.gzip / 1024).toFixed(1)} KiB gzip`);
-	console.log(`First screen (/connect) JavaScript: ${(js.gzip / 1024).toFixed(1)} KiB gzip (${(js.bytes / 1024).toFixed(1)} KiB raw) in ${js.files.length} files`);
-	console.log(`Loaded on demand, not on the first screen: ${js.lazy.join(', ')}`);
+	for (const route of Object.keys(routeNodes())) {
+		const js = firstScreenJs(route);
+		console.log(`${route}: ${(js.gzip / 1024).toFixed(1)} KiB gzip JS (${(js.bytes / 1024).toFixed(1)} KiB raw) in ${js.files.length} files, CSS ${(js.cssGzip / 1024).toFixed(1)} KiB`);
+	}
+	console.log(`Loaded on demand, not on any first screen: ${firstScreenJs().lazy.join(', ')}`);
 }

@@ -29,23 +29,26 @@ function isKitGenerated(chunk: ManifestChunk): boolean {
 	return chunk.src?.startsWith('.svelte-kit/') ?? false;
 }
 
+/** The files (relative to the client output) that `roots` import statically, CSS included. */
+export function staticClosure(manifest: ViteManifest, roots: string[]): Set<string> {
+	const files = new Set<string>();
+	const seen = new Set<string>();
+	const visit = (key: string) => {
+		if (seen.has(key)) return;
+		seen.add(key);
+		const chunk = manifest[key];
+		if (!chunk) return;
+		files.add(chunk.file);
+		for (const css of chunk.css ?? []) files.add(css);
+		for (const dep of chunk.imports ?? []) visit(dep);
+	};
+	roots.forEach(visit);
+	return files;
+}
+
 /** Files (relative to the client output) that only import() reaches. */
 export function lazyFiles(manifest: ViteManifest): Set<string> {
-	const closure = (roots: string[]): Set<string> => {
-		const files = new Set<string>();
-		const seen = new Set<string>();
-		const visit = (key: string) => {
-			if (seen.has(key)) return;
-			seen.add(key);
-			const chunk = manifest[key];
-			if (!chunk) return;
-			files.add(chunk.file);
-			for (const css of chunk.css ?? []) files.add(css);
-			for (const dep of chunk.imports ?? []) visit(dep);
-		};
-		roots.forEach(visit);
-		return files;
-	};
+	const closure = (roots: string[]) => staticClosure(manifest, roots);
 	const keys = Object.keys(manifest);
 	const onDemand = (k: string) => {
 		const c = manifest[k]!;
