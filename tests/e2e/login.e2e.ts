@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures.ts';
-import { account, openSignInPopup, passPdsSignIn, signIn, storedAppState } from './sign-in.ts';
+import { account, openSignInPopup, passPdsSignIn, signIn, signInByRedirect, storedAppState } from './sign-in.ts';
 import { E2E_SESSION_TTL_SECONDS } from './global-setup.ts';
 
 test.describe('sign-in', () => {
@@ -21,13 +21,7 @@ test.describe('sign-in', () => {
 			window.open = () => null;
 		});
 		await page.goto('/connect');
-		await expect(page.getByTestId('server-name')).toBeVisible();
-		await page.getByLabel('Handle').fill(alice.handle);
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		await page.waitForURL((url) => url.origin === new URL(stack.pds).origin);
-		await passPdsSignIn(page, alice);
-		await page.getByRole('button', { name: 'Authorize' }).click();
-		await expect(page.getByText('Signed in as @alice.test')).toBeVisible();
+		await signInByRedirect(page, stack, alice);
 		expect(new URL(page.url()).pathname).toBe('/');
 		expect(page.url()).not.toContain('code=');
 		const { session, pending } = await storedAppState(page);

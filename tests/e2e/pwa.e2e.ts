@@ -2,7 +2,7 @@
 // security headers and CSP, standalone sign-in by redirect, first-screen weight.
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures.ts';
-import { account, passPdsSignIn, signIn } from './sign-in.ts';
+import { account, passPdsSignIn, signIn, signInByRedirect } from './sign-in.ts';
 import { watchCsp } from './csp-watch.ts';
 import { buildApp } from '../../scripts/stack/app.ts';
 import { firstScreenJs } from '../../scripts/pwa/first-screen-js.ts';
@@ -89,6 +89,35 @@ test.describe('service worker', () => {
 		expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting ?? null)).toBeNull();
 		await expect(prompt).toHaveCount(0);
 	});
+	test('during a call the update waits, and is offered when the call ends', async ({ page, context, stack }) => {
+		test.setTimeout(180_000);
+		await signIn(page, account(stack, 'bob.test'));
+		await activeWorkerPrecache(page);
+		await page.reload();
+		expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+		await page.getByRole('button', { name: /Lobby/ }).click();
+		await expect(page.getByTestId('call-status')).toHaveText('Connected');
+
+		await buildApp({
+			PUBLIC_DEFAULT_SERVER_URL: stack.server,
+			PUBLIC_PLC_URL: stack.plc,
+			PUBLIC_HANDLE_RESOLVER_URL: stack.pds,
+			PUBLIC_APP_URL: ''
+		});
+		await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
+		// The new version is there, installed and waiting...
+		await expect
+			.poll(() => page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting !== null), { timeout: 30_000 })
+			.toBe(true);
+		// ...but nobody is offered a reload in the middle of a call.
+		const prompt = page.getByRole('button', { name: 'Update available — reload' });
+		await page.waitForTimeout(2000);
+		await expect(prompt).toHaveCount(0);
+		await expect(page.getByTestId('call-status')).toHaveText('Connected');
+
+		await page.getByRole('button', { name: 'Leave channel' }).click();
+		await expect(prompt).toBeVisible({ timeout: 10_000 });
+	});
 });
 
 test.describe('secure by default', () => {
@@ -138,14 +167,7 @@ test.describe('standalone display mode', () => {
 
 		await page.goto('/connect');
 		expect(await page.evaluate(() => matchMedia('(display-mode: standalone)').matches)).toBe(true);
-		await expect(page.getByTestId('server-name')).toBeVisible();
-		await page.getByLabel('Handle').fill(alice.handle);
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		await page.waitForURL((url) => url.origin === new URL(stack.pds).origin);
-		await passPdsSignIn(page, alice);
-		await page.getByRole('button', { name: 'Authorize' }).click();
-
-		await expect(page.getByText(`Signed in as @${alice.handle}`)).toBeVisible();
+		await signInByRedirect(page, stack, alice);
 		await expect(page).toHaveURL(`${stack.app}/`);
 		await expect(page.getByText('Lobby')).toBeVisible();
 		expect(popups).toBe(0);

@@ -28,6 +28,20 @@ export async function passPdsSignIn(popup: Page, who: Account): Promise<void> {
 	await popup.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/**
+ * Signs in where the app uses the redirect flow (a blocked popup, a home-screen app): the
+ * tab itself goes to the PDS pages and comes back signed in.
+ */
+export async function signInByRedirect(page: Page, stack: StackInfo, who: Account): Promise<void> {
+	await expect(page.getByTestId('server-name')).toBeVisible();
+	await page.getByLabel('Handle').fill(who.handle);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.waitForURL((url) => url.origin === new URL(stack.pds).origin);
+	await passPdsSignIn(page, who);
+	await page.getByRole('button', { name: 'Authorize' }).click();
+	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible();
+}
+
 export async function signIn(page: Page, who: Account): Promise<void> {
 	const popup = await openSignInPopup(page, who.handle);
 	await passPdsSignIn(popup, who);
