@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
+import { ensureLiveKit } from '../../scripts/stack/tools.js';
 import { ALICE, authed, startVoiceServer, TEST_KEY, TEST_SECRET, watchStream } from './testing.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../.tools/livekit/livekit-server');
+let bin: string;
 const BOB = 'did:plc:bob';
 
 const freeTcp = () =>
@@ -64,7 +65,9 @@ async function tokenFor(identity: string, room: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  expect(fs.existsSync(BIN), `LiveKit binary missing at ${BIN}`).toBe(true);
+  // The stack's own install step: reuses .tools/livekit, or builds it on a fresh machine.
+  bin = await ensureLiveKit();
+  expect(fs.existsSync(bin), `LiveKit binary missing at ${bin}`).toBe(true);
   const [rtcTcp, rtcUdp, webhook] = [await freeTcp(), await freeUdp(), await freeTcp()];
   httpPort = await freeTcp();
   const dir = fs.mkdtempSync(path.join(tmpdir(), 'microclimate-livekit-spec-'));
@@ -93,7 +96,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   const log = fs.openSync(path.join(dir, 'livekit.log'), 'w');
-  livekit = spawn(BIN, ['--config', config], { detached: true, stdio: ['ignore', log, log] });
+  livekit = spawn(bin, ['--config', config], { detached: true, stdio: ['ignore', log, log] });
   process.once('exit', killLiveKit); // even if the worker dies, no LiveKit is left behind
   for (let i = 0; ; i++) {
     if (livekit.exitCode !== null) throw new Error(`LiveKit exited: ${fs.readFileSync(path.join(dir, 'livekit.log'), 'utf8').slice(-500)}`);
@@ -115,7 +118,7 @@ beforeAll(async () => {
     MICROCLIMATE_WEBHOOK_PORT: String(webhook),
     MICROCLIMATE_RECONCILE_INTERVAL_MS: '200',
   });
-}, 30_000);
+}, 900_000); // a fresh machine builds LiveKit here first (minutes)
 
 afterAll(async () => {
   for (const ws of sockets) ws.close();

@@ -128,6 +128,43 @@ test.describe('voice channels', () => {
 		expect(await heardLevel(alice.page, BOB)).toBeGreaterThan(-70);
 	});
 
+	test('push-to-talk opens a muted microphone while the key or the hold button is held', async () => {
+		const mute = alice.page.getByRole('button', { name: 'Mute', exact: true });
+		await mute.click();
+		await expect(mute).toHaveAttribute('aria-pressed', 'true');
+		await bob.page.waitForTimeout(800);
+		expect(await energyGrowth(bob.page)).toBeLessThan(0.001);
+
+		await alice.page.keyboard.down('Backquote');
+		await expect(alice.page.getByRole('button', { name: 'Hold to talk' })).toHaveAttribute('aria-pressed', 'true');
+		await bob.page.waitForTimeout(800);
+		expect(await energyGrowth(bob.page)).toBeGreaterThan(0.01);
+		await alice.page.keyboard.up('Backquote');
+		await bob.page.waitForTimeout(800);
+		expect(await energyGrowth(bob.page)).toBeLessThan(0.001);
+
+		const hold = alice.page.getByRole('button', { name: 'Hold to talk' });
+		await hold.hover();
+		await alice.page.mouse.down();
+		await bob.page.waitForTimeout(800);
+		expect(await energyGrowth(bob.page)).toBeGreaterThan(0.01);
+		await alice.page.mouse.up();
+		await expect(hold).toHaveAttribute('aria-pressed', 'false');
+		await mute.click();
+		await expect(mute).toHaveAttribute('aria-pressed', 'false');
+	});
+
+	test('a dropped network: the call shows "Reconnecting…", then comes back by itself', async () => {
+		test.setTimeout(90_000);
+		await alice.context.setOffline(true);
+		await expect(alice.page.getByTestId('call-status')).toHaveText('Reconnecting…', { timeout: 20_000 });
+		await alice.context.setOffline(false);
+		await expect(alice.page.getByTestId('call-status')).toHaveText('Connected', { timeout: 60_000 });
+		await expect(alice.page.getByTestId('directory-status')).toHaveText('Live', { timeout: 30_000 });
+		await expect.poll(async () => nearTone(await receivedPeak(bob.page), ALICE), { timeout: 30_000, intervals: [200] }).toBe(true);
+		await expect.poll(async () => nearTone(await receivedPeak(alice.page), BOB), { timeout: 30_000, intervals: [200] }).toBe(true);
+	});
+
 	test('LiveKit stopped and restarted mid-call: both show "reconnecting", then hear each other again without a click', async () => {
 		test.setTimeout(120_000);
 		await stopLiveKit(stack);
