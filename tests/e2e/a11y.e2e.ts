@@ -59,4 +59,26 @@ test.describe('accessibility', () => {
 		expect(await seriousViolations(page)).toEqual([]);
 		expect(await unmarkedFocus(page, 4)).toEqual([]);
 	});
+
+	test('in a call: no serious axe violation; call controls take focus, every tab stop shows it', async ({ browser, stack }) => {
+		const context = await browser.newContext({ baseURL: stack.app, permissions: ['microphone'] });
+		try {
+			const page = await context.newPage();
+			await signIn(page, account(stack, 'bob.test'));
+			await page.getByRole('button', { name: /Lobby/ }).click();
+			await expect(page.getByTestId('call-status')).toHaveText('Connected');
+			expect(await seriousViolations(page)).toEqual([]);
+			for (const name of ['Mute', 'Deafen', 'Hold to talk', 'Leave channel']) {
+				const control = page.getByRole('button', { name, exact: true });
+				await control.focus();
+				await expect(control).toBeFocused();
+			}
+			expect(await unmarkedFocus(page, 12)).toEqual([]);
+			// Connection changes are announced politely.
+			await expect(page.getByTestId('announcer')).toHaveAttribute('aria-live', 'polite');
+			await page.getByRole('button', { name: 'Leave channel' }).click();
+		} finally {
+			await context.close();
+		}
+	});
 });
