@@ -2,7 +2,6 @@
 // read by the update prompt. A new version is installed in the background and waits;
 // the page never reloads by itself: only the person's "reload" activates it, and never
 // while an update blocker (a call) is active — the offer shows again when the call ends.
-import { Workbox } from 'workbox-window';
 import { updateBlockers, type UpdateBlockers } from './update-blockers.svelte.js';
 
 /** What AppUpdate needs from workbox-window; a fake in unit tests. */
@@ -89,8 +88,23 @@ export class AppUpdate {
 	}
 }
 
+/**
+ * workbox-window, imported only once the first screen is up: showing the screen does not
+ * need it, and it keeps the signed-in screen's first load under its budget. Calls made
+ * before it arrives are queued in order, so listeners are in place before register().
+ */
+function lazyWorkbox(url: string): ServiceWorkerHandle {
+	const workbox = import('workbox-window').then(({ Workbox }) => new Workbox(url, { scope: '/' }));
+	return {
+		addEventListener: (type, listener) => void workbox.then((w) => w.addEventListener(type, listener)),
+		register: () => workbox.then((w) => w.register()),
+		update: () => workbox.then((w) => w.update()),
+		messageSkipWaiting: () => void workbox.then((w) => w.messageSkipWaiting())
+	};
+}
+
 export const appUpdate = new AppUpdate({
-	createWorker: () => new Workbox('/sw.js', { scope: '/' }),
+	createWorker: () => lazyWorkbox('/sw.js'),
 	reload: () => location.reload(),
 	blockers: updateBlockers
 });
