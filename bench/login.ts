@@ -4,6 +4,7 @@ import type { Browser } from '@playwright/test';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
 import type { StackInfo } from '../scripts/stack/index.ts';
 import type { Row } from './report.ts';
+import { openSignInPopup, passPdsSignIn } from '../tests/e2e/sign-in.ts';
 import { scriptSignIn } from './script-session.ts';
 import { summarize } from './stats.ts';
 
@@ -22,14 +23,8 @@ export async function loginRows(stack: StackInfo, browser: Browser): Promise<Row
 
 		const context = await browser.newContext({ baseURL: stack.app });
 		const page = await context.newPage();
-		await page.goto('/connect');
-		await page.getByTestId('server-name').waitFor();
-		await page.getByLabel('Handle').fill(alice.handle);
-		const popupEvent = page.waitForEvent('popup');
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		const popup = await popupEvent;
-		await popup.locator('input[name=password]').fill(alice.password);
-		await popup.getByRole('button', { name: 'Sign in' }).click();
+		const popup = await openSignInPopup(page, alice.handle);
+		await passPdsSignIn(popup, alice);
 		const authorize = popup.getByRole('button', { name: 'Authorize' });
 		await authorize.waitFor();
 		let callbackAt = 0;

@@ -5,17 +5,12 @@ import { AtpAgent } from '@atproto/api';
 import { createClient, type Transport } from '@connectrpc/connect';
 import { AuthService } from '../src/lib/gen/microclimate/auth/v1/auth_pb.ts';
 import { CREATE_SESSION_LXM } from '../src/lib/auth/oauth-scope.ts';
+import { serviceDidFor } from '../src/lib/auth/service-did.ts';
 import type { StackInfo } from '../scripts/stack/index.ts';
 
 export interface ScriptSession {
 	did: string;
 	token: string;
-}
-
-/** did:web reference of the local server as the client derives it (localhost:<port>). */
-export function localServiceDid(serverUrl: string): string {
-	const url = new URL(serverUrl);
-	return `did:web:localhost%3A${url.port}#microclimate`;
 }
 
 export async function scriptSignIn(stack: StackInfo, handle: string, transport: Transport): Promise<ScriptSession> {
@@ -24,7 +19,7 @@ export async function scriptSignIn(stack: StackInfo, handle: string, transport: 
 	const agent = new AtpAgent({ service: stack.pds });
 	await agent.login({ identifier: account.handle, password: account.password });
 	const { data } = await agent.com.atproto.server.getServiceAuth({
-		aud: localServiceDid(stack.server),
+		aud: serviceDidFor(stack.server), // derived from the URL, as the app does
 		lxm: CREATE_SESSION_LXM,
 		exp: Math.floor(Date.now() / 1000) + 60
 	});
