@@ -122,6 +122,35 @@ describe('ChannelDirectory', () => {
 		expect(d.renew).toHaveBeenCalledOnce();
 	});
 
+	it('when a live stream ends because its session expired, renews and resumes at once without leaving "live"', async () => {
+		let snapshots = 0;
+		const d = directoryWith(
+			[
+				async function* () {
+					yield snapshot([alice]);
+					snapshots++;
+					await new Promise((r) => setTimeout(r, 30)); // live for a while, then the session expires
+					throw new ConnectError('your session expired', Code.Unauthenticated);
+				},
+				async function* (signal) {
+					yield snapshot([alice, bob]);
+					snapshots++;
+					await forever(signal);
+				}
+			],
+			vi.fn(async () => 'new-jwt')
+		);
+		stop = d.stop;
+		const seen: string[] = [];
+		const watch = setInterval(() => seen.push(d.directory.status), 1);
+		await vi.waitFor(() => expect(snapshots).toBe(2));
+		clearInterval(watch);
+		expect(d.renew).toHaveBeenCalledOnce();
+		expect(d.directory.channels?.[0]?.people).toEqual([alice, bob]);
+		expect(seen).toContain('live');
+		expect(seen.slice(seen.indexOf('live'))).not.toContain('reconnecting');
+	});
+
 	it('stops when renewal says the session ended', async () => {
 		const d = directoryWith(
 			[
