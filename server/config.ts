@@ -20,7 +20,7 @@
 // | MICROCLIMATE_SESSION_KEY_JWK                   | unset (generated into the data dir)      | ES256 private JWK that signs session JWTs
 // | MICROCLIMATE_SIGN_IN_RATE_LIMIT                | 20                                       | CreateSession calls per minute per client address (IPv6: /64)
 // |                                                |                                          | and per DID; the address is the one Envoy names
-// | MICROCLIMATE_RENEWAL_RATE_LIMIT                | 10                                       | Renewals (CreateSession with the current session as Bearer)
+// | MICROCLIMATE_RENEWAL_RATE_LIMIT                | 30                                       | Renewals (CreateSession with the current session as Bearer)
 // |                                                |                                          | per minute per DID; not counted against the address
 // | MICROCLIMATE_MAX_STREAMS_PER_DID               | 8 (1..10000)                             | Open WatchChannels streams per account (tabs, devices)
 // | MICROCLIMATE_MAX_STREAMS                       | 4000 (1..1000000)                        | Open WatchChannels streams in total (keep below Envoy's
@@ -116,7 +116,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     channels: readChannels(env),
     sessionKeyJwk: raw(env, 'MICROCLIMATE_SESSION_KEY_JWK'),
     signInRateLimit: readInt(env, 'MICROCLIMATE_SIGN_IN_RATE_LIMIT', 20, 1, 100000),
-    renewalRateLimit: readInt(env, 'MICROCLIMATE_RENEWAL_RATE_LIMIT', 10, 1, 100000),
+    renewalRateLimit: readInt(env, 'MICROCLIMATE_RENEWAL_RATE_LIMIT', 30, 1, 100000),
     // A handful per person: each tab and device holds one; one account must not hold them all.
     maxStreamsPerDid: readInt(env, 'MICROCLIMATE_MAX_STREAMS_PER_DID', 8, 1, 10000),
     maxStreams: readInt(env, 'MICROCLIMATE_MAX_STREAMS', 4000, 1, 1000000),
