@@ -151,6 +151,31 @@ describe('ChannelDirectory', () => {
 		expect(seen.slice(seen.indexOf('live'))).not.toContain('reconnecting');
 	});
 
+	it('does not renew while the browser is offline; renews once it is back online', async () => {
+		let online = false;
+		const transport = createRouterTransport(({ service }) => {
+			service(ChannelsService, {
+				async *watchChannels(_req, ctx) {
+					// The expired session is refused until it has been renewed.
+					if (renew.mock.calls.length === 0) throw new ConnectError('your session expired', Code.Unauthenticated);
+					yield { event: snapshot([alice]) };
+					await forever(ctx.signal);
+				}
+			});
+		});
+		const renew = vi.fn(async (): Promise<string | undefined> => 'new-jwt');
+		const events = new EventTarget();
+		const directory = new ChannelDirectory();
+		stop = directory.start({ client: createClient(ChannelsService, transport), renew, backoff: { baseMs: 20, maxMs: 40, random: () => 0 }, events, isOnline: () => online });
+		await new Promise((r) => setTimeout(r, 150));
+		expect(renew).not.toHaveBeenCalled();
+		expect(directory.status).toBe('offline');
+		online = true;
+		events.dispatchEvent(new Event('online'));
+		await vi.waitFor(() => expect(directory.status).toBe('live'));
+		expect(renew).toHaveBeenCalledOnce();
+	});
+
 	it('stops when renewal says the session ended', async () => {
 		const d = directoryWith(
 			[

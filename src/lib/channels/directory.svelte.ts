@@ -77,7 +77,9 @@ export class ChannelDirectory {
 			if (stopped.aborted) return;
 			if (gotSnapshot.got) attempt = 0;
 			const err = gotSnapshot.err === undefined ? undefined : ConnectError.from(gotSnapshot.err);
-			if (err?.code === Code.Unauthenticated) {
+			// Renewing needs the network (the PDS, then us): offline, wait; the stream reopened
+			// once back online is refused again and renews then.
+			if (err?.code === Code.Unauthenticated && isOnline()) {
 				const token = await deps.renew().catch(() => 'offline');
 				if (!token) return; // the session ended; sign-out takes the screen away
 				// The server ends every stream when its session expires: a live list renewed
