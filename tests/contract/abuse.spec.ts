@@ -18,7 +18,7 @@ let rssAtStart = 0;
 beforeAll(async () => {
 	stack = await startHostileStack();
 	rssAtStart = rssMiB(stack.pids.api);
-}, 120_000);
+}, 180_000); // a fresh clone installs Envoy first (as envoy-config.spec.ts allows)
 
 afterAll(async () => {
 	console.log(`abuse checks, RSS of the API server (Envoy):\n  ${memory.join('\n  ')}`);
