@@ -90,7 +90,10 @@ export class Session {
 		if (!was || !this.#deps) return undefined;
 		try {
 			const pds = await this.#deps.restoreOAuth(was.did);
-			const next = await createServerSession(pds, was.serverUrl, createServerTransport(was.serverUrl));
+			// The current session rides along so the server counts this against the account's
+			// renewal budget, not the sign-ins of everyone behind the same address.
+			const transport = createServerTransport(was.serverUrl, { getBearer: () => was.token });
+			const next = await createServerSession(pds, was.serverUrl, transport);
 			const stored = await getSession();
 			// Signed out (or into something else) meanwhile: write nothing.
 			if (stored?.did !== was.did || stored.serverUrl !== was.serverUrl) return undefined;
