@@ -227,4 +227,23 @@ describe('VoiceRoom', () => {
 		expect(t.requested).toEqual(['lobby']);
 		expect(t.engine.connect).toHaveBeenCalledOnce();
 	});
+
+	it('a network failure while joining in a browser that can call is retried, not final', async () => {
+		t.engine.connect.mockImplementationOnce(async () => {
+			throw new TypeError('Failed to fetch');
+		});
+		vi.useFakeTimers();
+		try {
+			const joined = t.room.join('lobby');
+			await vi.advanceTimersByTimeAsync(10_000);
+			await joined;
+		} finally {
+			vi.useRealTimers();
+		}
+		expect(t.room.error).toBeUndefined();
+		expect(t.room.status).toBe('connected');
+		expect(t.requested).toEqual(['lobby', 'lobby']);
+		expect(t.audio.open).toHaveBeenCalledOnce();
+		expect(t.audio.close).not.toHaveBeenCalled();
+	});
 });

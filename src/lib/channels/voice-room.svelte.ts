@@ -100,7 +100,7 @@ export class VoiceRoom {
 			this.#micProblem = await engine.publishMic(!this.micOpen);
 		} catch (err) {
 			if (generation !== this.#generation) return;
-			const message = describeJoinError(err);
+			const message = describeJoinError(err, this.#deps.supported);
 			if (message.final) return this.#fail(message.text);
 			await this.#engine?.disconnect();
 			await new Promise((r) => setTimeout(r, backoffDelay(attempt, { baseMs: 500, maxMs: 8000 })));
