@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
+import { canChooseSpeaker, canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
 
 class WithTransceivers {
 	addTransceiver() {}
@@ -33,5 +33,17 @@ describe('canMakeCalls', () => {
 
 	it('says what happened and what to do', () => {
 		expect(UNSUPPORTED_TEXT).toMatch(/^This browser can't make voice calls\. Open .+ in a current /);
+	});
+});
+
+describe('canChooseSpeaker', () => {
+	it('is true only where the AudioContext that plays the call can change its output', () => {
+		class WithSink {
+			setSinkId() {}
+		}
+		expect(canChooseSpeaker({ AudioContext: WithSink })).toBe(true);
+		// Safari: HTMLMediaElement may have setSinkId, but the call plays through the AudioContext.
+		expect(canChooseSpeaker({ AudioContext: FakeAudioContext })).toBe(false);
+		expect(canChooseSpeaker({})).toBe(false);
 	});
 });
