@@ -179,7 +179,11 @@ test.describe('a browser that refuses to start sound', () => {
 			await expect.poll(() => heardLevel(bob.page, ALICE), { timeout: 15_000 }).toBeGreaterThan(-70);
 			expect(await soundMoves(bob.page)).toBe(true);
 			await expect(bob.page.getByRole('button', { name: 'Tap to enable audio' })).toHaveCount(0);
+			// One AudioContext plays the call, and leaving closes it.
+			const states = () => bob.page.evaluate(() => window.__taps.map((t) => t.context.state));
+			expect(await states()).toEqual(['running']);
 			await bob.page.getByRole('button', { name: 'Leave channel' }).click();
+			await expect.poll(states).toEqual(['closed']);
 			expect(bob.errors).toEqual([]);
 		} finally {
 			await bob.context.close();
