@@ -21,8 +21,9 @@ export function canMakeCalls(scope: Scope = globalThis as Scope): boolean {
 
 /**
  * Whether the person can pick the speaker. The others' voices play through the call's
- * AudioContext (per-person volume), so it takes AudioContext's setSinkId, which Safari lacks:
- * there the control is hidden and the system's output is used.
+ * AudioContext (per-person volume), so it takes AudioContext's setSinkId, which Safari lacks, and
+ * Firefox too (ESR 153 has it on media elements only): there the control is hidden and the
+ * system's output is used.
  */
 export function canChooseSpeaker(scope: Scope = globalThis as Scope): boolean {
 	const prototype = (scope.AudioContext as Constructor | undefined)?.prototype;

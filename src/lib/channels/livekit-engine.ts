@@ -148,8 +148,8 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 			listener?.audioBlocked(!room?.canPlaybackAudio || audio.context?.state !== 'running');
 		},
 		async useDevice(kind, deviceId) {
-			// The others' voices play through the AudioContext: without its setSinkId (Safari)
-			// the system's output is the only one, and settings hide the choice.
+			// The others' voices play through the AudioContext: without its setSinkId (Safari;
+			// Firefox 153 has it on media elements only) the system's output is the only one, and settings hide the choice.
 			if (kind === 'audiooutput' && !(audio.context && 'setSinkId' in audio.context)) return;
 			await room?.switchActiveDevice(kind, deviceId);
 			if (kind === 'audioinput') listener?.micTrack(micTrack());
