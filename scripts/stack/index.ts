@@ -39,7 +39,7 @@ export interface StackOptions {
   /** API server entry, relative to the repo (default server/main.ts or MICROCLIMATE_API_ENTRY). */
   apiEntry?: string;
   chromium?: boolean; // also make sure Chromium is installed and report its path
-  timeoutMs?: number; // per component health check (default 30 s)
+  timeoutMs?: number; // per component health check (default 60 s: the machine may be busy)
 }
 
 export interface Stack {
@@ -60,7 +60,7 @@ function runningStackHint(): string {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const t0 = performance.now();
-  const timeout = options.timeoutMs ?? 30_000;
+  const timeout = options.timeoutMs ?? 60_000;
   const ports = resolvePorts(options.ports);
   const url = (port: number) => `http://${HOST}:${port}`;
   const lk = livekitKeys();
