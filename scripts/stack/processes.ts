@@ -70,10 +70,14 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const logsWritten = new Set<string>();
+
 export function startProcess(opts: SpawnOptions): Managed {
   fs.mkdirSync(LOGS_DIR, { recursive: true });
   const logFile = path.join(LOGS_DIR, `${opts.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.log`);
-  const fd = fs.openSync(logFile, 'w');
+  // A part restarted through the control socket appends to its log: the crash stays readable.
+  const fd = fs.openSync(logFile, logsWritten.has(logFile) ? 'a' : 'w');
+  logsWritten.add(logFile);
   const child = spawn(opts.command, opts.args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
