@@ -212,6 +212,7 @@ test.describe('faults mid-call', () => {
 		// The call of the two others went on.
 		await hearEachOther(alice, bob, 10_000);
 	});
+
 	test('PDS down for 60 s while the JWTs expire and the lists must renew them: nobody is signed out; renewal succeeds once it is back', async ({ stack }) => {
 		test.setTimeout(240_000);
 		const outageMs = 60_000;
@@ -233,7 +234,10 @@ test.describe('faults mid-call', () => {
 			await expect(callStatus(p)).toHaveText('Connected');
 		}
 		await alice.page.waitForTimeout(Math.max(0, t0 + outageMs - Date.now()));
-		for (const p of [alice, bob]) await stillSignedIn(p);
+		for (const [i, p] of [alice, bob].entries()) {
+			await stillSignedIn(p);
+			expect((await session(p))!.token, 'no renewal can succeed without the PDS').toBe(tokensBefore[i]);
+		}
 		await startPart('pds');
 		const back = Date.now();
 		await recovered('PDS down 60 s across a renewal', [alice, bob], t0, back);
