@@ -135,6 +135,9 @@ export class Session {
 
 function isNetworkFailure(err: unknown): boolean {
 	if (err instanceof TypeError) return true;
+	// The OAuth library wraps a failed fetch to the PDS (down, unreachable) in its own
+	// FetchRequestError, with the browser's TypeError as the cause.
+	if (err instanceof Error && err.cause instanceof TypeError) return true;
 	return err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded || (err.code === Code.Unknown && err.cause instanceof TypeError));
 }
 
