@@ -15,6 +15,8 @@ declare global {
 
 export async function installAudioProbes(context: BrowserContext, mic: MicMode): Promise<void> {
 	await context.addInitScript((mic: MicMode) => {
+		// A new page's first document (about:blank) has no storage and no microphone.
+		if (!location.protocol.startsWith('http')) return;
 		const pcs: RTCPeerConnection[] = (window.__pcs = []);
 		const Real = window.RTCPeerConnection;
 		window.RTCPeerConnection = class extends Real {
