@@ -3,7 +3,9 @@
 //
 // The stream is the only source: no polling. When it drops, it resumes with capped,
 // jittered exponential backoff, at once when the browser comes back online, and after
-// renewing the session when the server says the JWT expired. Every (re)opened stream
+// renewing the session when the server says the JWT expired. The backoff starts over only
+// after a stream stayed up a while: a proxy that closes every stream right after its
+// snapshot must not make each client reconnect several times a second. Every (re)opened stream
 // starts with a snapshot that replaces the whole list, so no stale person survives a resume.
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
@@ -19,6 +21,8 @@ export interface DirectoryDeps {
 	backoff?: BackoffOptions;
 	/** A stream silent this long (no event, no heartbeat) is treated as dead. */
 	silenceMs?: number;
+	/** A stream that stayed up this long after its snapshot resets the backoff. */
+	stableMs?: number;
 	/** Where `online`/`offline` events come from (window in the browser). */
 	events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 	isOnline?: () => boolean;
@@ -68,13 +72,14 @@ export class ChannelDirectory {
 		const isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
 		let attempt = 0;
 		while (!stopped.aborted) {
-			const gotSnapshot = await this.#watchOnce(deps, stopped).then(
-				(got) => ({ got, err: undefined as unknown }),
-				(err: unknown) => ({ got: false, err })
+			const live = { since: undefined as number | undefined };
+			const ended = await this.#watchOnce(deps, stopped, live).then(
+				() => undefined,
+				(err: unknown) => ConnectError.from(err)
 			);
 			if (stopped.aborted) return;
-			if (gotSnapshot.got) attempt = 0;
-			const err = gotSnapshot.err === undefined ? undefined : ConnectError.from(gotSnapshot.err);
+			if (live.since !== undefined && Date.now() - live.since >= (deps.stableMs ?? 30_000)) attempt = 0;
+			const err = ended;
 			if (err?.code === Code.Unauthenticated) {
 				const token = await deps.renew().catch(() => 'offline');
 				if (!token) return; // the session ended; sign-out takes the screen away
@@ -84,8 +89,8 @@ export class ChannelDirectory {
 		}
 	}
 
-	/** One stream; resolves true if it delivered a snapshot before it ended. */
-	async #watchOnce(deps: DirectoryDeps, stopped: AbortSignal): Promise<boolean> {
+	/** One stream, until it ends; `live.since` is when it delivered its snapshot. */
+	async #watchOnce(deps: DirectoryDeps, stopped: AbortSignal, live: { since: number | undefined }): Promise<void> {
 		const call = new AbortController();
 		const abort = () => call.abort();
 		stopped.addEventListener('abort', abort);
@@ -96,12 +101,14 @@ export class ChannelDirectory {
 			for await (const res of deps.client.watchChannels({}, { signal: call.signal })) {
 				clearTimeout(watchdog);
 				watchdog = setTimeout(abort, silenceMs);
-				if (res.event.case === 'snapshot') got = true;
+				if (res.event.case === 'snapshot' && !got) {
+					got = true;
+					live.since = Date.now();
+				}
 				if (!got) continue; // changes before a snapshot have nothing to apply to
 				this.#channels = applyEvent(this.#channels ?? [], res.event);
 				this.#status = 'live';
 			}
-			return got;
 		} finally {
 			clearTimeout(watchdog);
 			stopped.removeEventListener('abort', abort);
