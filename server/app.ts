@@ -15,6 +15,7 @@ import { requireSession, type SessionVerifier } from './session-auth.js';
 import { createSessionAuthority, type SessionAuthority } from './session-authority.js';
 import { ChannelOccupancy } from './voice/occupancy.js';
 import { startOccupancySources } from './voice/occupancy-sources.js';
+import { liveKitOneCall, type EndOtherCalls } from './voice/one-call.js';
 import { channelRooms, type ChannelRooms } from './voice/rooms.js';
 import type { WatchTuning } from './voice/watch.js';
 
@@ -51,6 +52,8 @@ export interface VoiceDeps {
   occupancy: ChannelOccupancy;
   rooms: ChannelRooms;
   watch?: WatchTuning;
+  /** One call per person: ends the caller's calls in other channels (voice/one-call.ts). */
+  endOtherCalls?: EndOtherCalls;
 }
 
 export function createRoutes(config: ServerConfig, authority: SessionAuthority, voice: VoiceDeps, version = serverVersion()) {
@@ -67,7 +70,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   const rooms = channelRooms(config.channels);
   const occupancy = new ChannelOccupancy(rooms.channelIds);
   const handler = connectNodeAdapter({
-    routes: createRoutes(config, authority, { occupancy, rooms, watch: options.watch }),
+    routes: createRoutes(config, authority, { occupancy, rooms, watch: options.watch, endOtherCalls: liveKitOneCall(config.livekit, occupancy, rooms, log) }),
     // Logging first (outermost) so that refused calls are logged too.
     interceptors: [
       logRequests(log),

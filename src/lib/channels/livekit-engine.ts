@@ -3,6 +3,8 @@
 // volume is a GainNode (0-200 %, works on iOS where element volume is read-only).
 import {
 	AudioPresets,
+	ConnectionError,
+	ConnectionErrorReason,
 	ConnectionState,
 	DisconnectReason,
 	MediaDeviceFailure,
@@ -13,7 +15,7 @@ import {
 	type RemoteAudioTrack,
 	type RemoteParticipant
 } from 'livekit-client';
-import type { CaptureSettings, EngineListener, LinkState, MicProblem, RemoteVoice, VoiceEngine } from './voice-engine.js';
+import { CallEnded, type CaptureSettings, type EndCause, type EngineListener, type FinalEnd, type LinkState, type MicProblem, type RemoteVoice, type VoiceEngine } from './voice-engine.js';
 import { voiceReconnectPolicy } from './reconnect-policy.js';
 
 const LINK: Record<ConnectionState, LinkState> = {
@@ -23,6 +25,18 @@ const LINK: Record<ConnectionState, LinkState> = {
 	[ConnectionState.Reconnecting]: 'reconnecting',
 	[ConnectionState.SignalReconnecting]: 'reconnecting'
 };
+
+// The server's reasons that end a call for good (voice-engine.ts, EndCause).
+const FINAL: Partial<Record<DisconnectReason, FinalEnd>> = {
+	[DisconnectReason.DUPLICATE_IDENTITY]: 'replaced',
+	[DisconnectReason.PARTICIPANT_REMOVED]: 'removed',
+	[DisconnectReason.ROOM_DELETED]: 'closed'
+};
+
+function endCause(reason: DisconnectReason | undefined): EndCause {
+	if (reason === DisconnectReason.CLIENT_INITIATED) return 'left';
+	return (reason !== undefined && FINAL[reason]) || 'lost';
+}
 
 const FAILURE: Record<MediaDeviceFailure, MicProblem> = {
 	[MediaDeviceFailure.PermissionDenied]: 'denied',
@@ -77,7 +91,7 @@ export function createLiveKitEngine(): VoiceEngine {
 			const to = () => (r === room ? listener : undefined);
 			r
 				.on(RoomEvent.ConnectionStateChanged, (s) => s !== ConnectionState.Disconnected && to()?.link(LINK[s]))
-				.on(RoomEvent.Disconnected, (reason) => to()?.link('disconnected', reason === DisconnectReason.CLIENT_INITIATED ? 'left' : 'lost'))
+				.on(RoomEvent.Disconnected, (reason) => to()?.link('disconnected', endCause(reason)))
 				.on(RoomEvent.ParticipantConnected, emitPeople)
 				.on(RoomEvent.ParticipantDisconnected, (p) => {
 					nodes.delete(p.identity);
@@ -100,7 +114,11 @@ export function createLiveKitEngine(): VoiceEngine {
 				.on(RoomEvent.AudioPlaybackStatusChanged, () => to()?.audioBlocked(!room?.canPlaybackAudio))
 				.on(RoomEvent.LocalTrackPublished, () => to()?.micTrack(micTrack()))
 				.on(RoomEvent.LocalTrackUnpublished, () => to()?.micTrack(micTrack()));
-			await r.connect(url, token);
+			await r.connect(url, token).catch((err: unknown) => {
+				// The server answered the join with a leave (another device took the call meanwhile).
+				const end = err instanceof ConnectionError && err.reason === ConnectionErrorReason.LeaveRequest ? FINAL[err.context as DisconnectReason] : undefined;
+				throw end ? new CallEnded(end) : err;
+			});
 			emitPeople();
 			l.audioBlocked(!r.canPlaybackAudio);
 		},

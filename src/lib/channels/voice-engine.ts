@@ -22,8 +22,28 @@ export interface CaptureSettings {
 	deviceId?: string;
 }
 
+/**
+ * Why a call ended. `left`: this tab left; `lost`: the connection failed (the app rejoins).
+ * The rest are final, never rejoined by the app: `replaced`, the same person joined the
+ * room on another device (LiveKit's DUPLICATE_IDENTITY; rejoining would kick that device
+ * and start a loop); `removed`, the server took them out (PARTICIPANT_REMOVED: they joined
+ * another channel elsewhere); `closed`, the room was deleted (ROOM_DELETED).
+ */
+export type EndCause = 'left' | 'lost' | 'replaced' | 'removed' | 'closed';
+export type FinalEnd = Exclude<EndCause, 'left' | 'lost'>;
+
+/** A join that the server answered by ending the call (see EndCause); final. */
+export class CallEnded extends Error {
+	readonly end: FinalEnd;
+	constructor(end: FinalEnd) {
+		super(`call ended: ${end}`);
+		this.name = 'CallEnded';
+		this.end = end;
+	}
+}
+
 export interface EngineListener {
-	link(state: LinkState, cause?: 'left' | 'lost'): void;
+	link(state: LinkState, cause?: EndCause): void;
 	people(list: RemoteVoice[]): void;
 	audioBlocked(blocked: boolean): void;
 	/** The published microphone track (for the local level meter), or undefined. */

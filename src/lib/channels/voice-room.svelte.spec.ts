@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, createRouterTransport } from '@connec
 import { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { VoiceRoom } from './voice-room.svelte.js';
 import { DEFAULT_PREFS } from './voice-prefs.svelte.js';
-import type { EngineListener, MicProblem, VoiceEngine } from './voice-engine.js';
+import { CallEnded, type EngineListener, type MicProblem, type VoiceEngine } from './voice-engine.js';
 
 class FakeEngine implements VoiceEngine {
 	listener: EngineListener | undefined;
@@ -165,5 +165,31 @@ describe('VoiceRoom', () => {
 		expect(t.room.error).toBe('This channel no longer exists.');
 		expect(t.room.status).toBe('idle');
 		expect(t.requested).toEqual(['nope']);
+	});
+
+	for (const end of ['replaced', 'removed', 'closed'] as const) {
+		it(`a call the server ended (${end}) is final: never rejoined, and says why`, async () => {
+			await t.room.join('lobby');
+			t.engine.listener!.link('disconnected', end);
+			await new Promise((r) => setTimeout(r, 50));
+			expect(t.engine.connects).toHaveLength(1);
+			expect(t.requested).toEqual(['lobby']);
+			expect(t.room.status).toBe('idle');
+			expect(t.room.ended).toEqual({ end, channelId: 'lobby' });
+			expect(t.releaseWakeLock).toHaveBeenCalledOnce();
+		});
+	}
+
+	it('a join answered by "another device took the call" is final too, and "Join here" takes it back', async () => {
+		t.engine.connect.mockImplementationOnce(async () => {
+			throw new CallEnded('replaced');
+		});
+		await t.room.join('lobby');
+		await new Promise((r) => setTimeout(r, 50));
+		expect(t.requested).toEqual(['lobby']);
+		expect(t.room.ended).toEqual({ end: 'replaced', channelId: 'lobby' });
+		await t.room.join('lobby');
+		expect(t.room.status).toBe('connected');
+		expect(t.room.ended).toBeUndefined();
 	});
 });
