@@ -24,7 +24,7 @@ async function device(browser: Browser, handle: string, tone: number): Promise<D
 	await installAudioProbes(context, { tone });
 	const page = await context.newPage();
 	let tokens = 0;
-	page.on('request', (r) => void (r.url().endsWith('/ChannelsService/GetChannelToken') && tokens++));
+	page.on('request', (r) => void (r.url().endsWith('.ChannelsService/GetChannelToken') && tokens++));
 	await signIn(page, account(stack, handle));
 	await expect(page.getByTestId('directory-status')).toHaveText('Live');
 	return { context, page, tokens: () => tokens };

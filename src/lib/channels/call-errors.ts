@@ -1,7 +1,10 @@
 // What to tell the person when joining fails, and whether trying again could help.
 import { Code, ConnectError } from '@connectrpc/connect';
+import { EngineUnavailable } from './voice-engine.js';
 
 export function describeJoinError(err: unknown): { text: string; final: boolean } {
+	// Retrying cannot bring back a chunk the host no longer has; a reload (the update) can.
+	if (err instanceof EngineUnavailable) return { text: 'Calls can’t start: this version of Microclimate is out of date. Reload to update.', final: true };
 	if (err instanceof ConnectError) {
 		switch (err.code) {
 			case Code.NotFound:

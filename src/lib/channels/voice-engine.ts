@@ -64,5 +64,19 @@ export interface VoiceEngine {
 
 export type EngineFactory = () => Promise<VoiceEngine>;
 
+/** The call engine's code could not be loaded (after a deploy its chunk may be gone). */
+export class EngineUnavailable extends Error {
+	constructor(cause: unknown) {
+		super('the call engine could not be loaded', { cause });
+		this.name = 'EngineUnavailable';
+	}
+}
+
 /** The real factory: livekit-client stays out of the first screen's bundle. */
-export const loadLiveKitEngine: EngineFactory = () => import('./livekit-engine.js').then((m) => m.createLiveKitEngine());
+export const loadLiveKitEngine: EngineFactory = () =>
+	import('./livekit-engine.js').then(
+		(m) => m.createLiveKitEngine(),
+		(err: unknown) => {
+			throw new EngineUnavailable(err);
+		}
+	);

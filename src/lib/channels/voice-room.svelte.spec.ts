@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, createRouterTransport } from '@connec
 import { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { VoiceRoom } from './voice-room.svelte.js';
 import { DEFAULT_PREFS } from './voice-prefs.svelte.js';
-import { CallEnded, type EngineListener, type MicProblem, type VoiceEngine } from './voice-engine.js';
+import { CallEnded, EngineUnavailable, type EngineListener, type MicProblem, type VoiceEngine } from './voice-engine.js';
 
 class FakeEngine implements VoiceEngine {
 	listener: EngineListener | undefined;
@@ -45,7 +45,7 @@ function setup(tokenError?: ConnectError) {
 	const announce = vi.fn();
 	const sounds = { joined: vi.fn(), left: vi.fn() };
 	const releaseWakeLock = vi.fn();
-	const room = new VoiceRoom({
+	const deps = {
 		client: () => createClient(ChannelsService, transport),
 		engine: loads,
 		prefs: () => DEFAULT_PREFS,
@@ -54,8 +54,9 @@ function setup(tokenError?: ConnectError) {
 		holdWakeLock: () => releaseWakeLock,
 		meter: () => () => {},
 		speaking: () => () => false
-	});
-	return { room, engine, loads, requested, announce, sounds, releaseWakeLock };
+	};
+	const room = new VoiceRoom(deps);
+	return { room, engine, loads, requested, announce, sounds, releaseWakeLock, deps };
 }
 
 const alice = { identity: 'did:plc:alice', name: 'alice.test', muted: false, speaking: false };
@@ -191,5 +192,20 @@ describe('VoiceRoom', () => {
 		await t.room.join('lobby');
 		expect(t.room.status).toBe('connected');
 		expect(t.room.ended).toBeUndefined();
+	});
+});
+
+describe('a call engine that cannot load', () => {
+	it('is a final error with a message, never an endless "Retrying…"', async () => {
+		const t = setup();
+		const loads = vi.fn(async (): Promise<VoiceEngine> => {
+			throw new EngineUnavailable(new TypeError('Failed to fetch dynamically imported module'));
+		});
+		const room = new VoiceRoom({ ...t.deps, engine: loads });
+		await room.join('lobby');
+		await new Promise((r) => setTimeout(r, 600));
+		expect(loads).toHaveBeenCalledOnce();
+		expect(room.status).toBe('idle');
+		expect(room.error).toBe('Calls can’t start: this version of Microclimate is out of date. Reload to update.');
 	});
 });
