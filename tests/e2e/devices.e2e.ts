@@ -66,7 +66,7 @@ test.describe('one person on two devices', () => {
 		for (const d of [bob, laptop, phone]) await d?.context.close();
 	});
 
-	test('the newest device in the same channel holds the call; the other says so, once, and does not fight back', async () => {
+	test('the newest device in the same channel holds the call; the other says so, once, and does not fight back', async ({}, info) => {
 		test.setTimeout(90_000);
 		await card(laptop.page, 'lobby').getByRole('button', { name: /Lobby/ }).click();
 		await expect(laptop.page.getByTestId('call-status')).toHaveText('Connected');
@@ -76,6 +76,10 @@ test.describe('one person on two devices', () => {
 		await expect(laptop.page.getByTestId('call-ended')).toContainText('You joined Lobby on another device.');
 		await expect(laptop.page.getByRole('button', { name: 'Join here' })).toBeVisible();
 		await expect(laptop.page.getByTestId('call-status')).toHaveCount(0);
+		for (const size of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+			await laptop.page.setViewportSize(size);
+			await laptop.page.screenshot({ path: info.outputPath(`call-ended-${size.width}.png`) });
+		}
 
 		// A few seconds of nothing: no device asks for a new token or opens a new connection.
 		const settled = await churn([laptop, phone]);
