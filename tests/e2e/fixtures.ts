@@ -42,7 +42,9 @@ function watchPage(page: Page, errors: PageErrorCollector): void {
 		const read = response
 			.text()
 			.then((body) => (/"use_dpop_nonce"/.test(body) ? errors.noteNonceChallenge(response.url()) : undefined))
-			.catch(() => {})
+			// The body is gone when the page navigated at once (the redirect sign-in): a DPoP
+			// request answered 400 with a fresh nonce is the challenge's shape (RFC 9449 §8).
+			.catch(() => (response.request().headers()['dpop'] ? errors.noteNonceChallenge(response.url()) : undefined))
 			.finally(() => pendingReads.delete(read));
 		pendingReads.add(read);
 	});
