@@ -6,7 +6,7 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
-import { test, expect } from './fixtures.ts';
+import { test, expect, type PageErrors } from './fixtures.ts';
 import { account, openSignInPopup, passPdsSignIn, signIn, storedAppState } from './sign-in.ts';
 import { energyGrowth, installAudioProbes, nearTone, receivedPeak } from './voice-audio.ts';
 import { ensurePartUp, startPart, stopPart } from './voice-stack.ts';
@@ -90,6 +90,24 @@ async function recovered(label: string, people: Person[], since: number, back = 
 	return done - since;
 }
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * What a fault provokes on purpose in the app's pages, declared so that the page-error check
+ * (fixtures.ts) still fails on anything else: the browser's reports of requests to the part
+ * that is down, and livekit-client's own log of its failed reconnection attempts.
+ */
+function expectOutageOf(pageErrors: PageErrors, ...origins: string[]): void {
+	for (const origin of origins) pageErrors.expectFailedRequest(new RegExp(`${escape(origin)}/.*`));
+}
+
+function expectOffline(pageErrors: PageErrors, stack: StackInfo): void {
+	const sfu = escape(new URL(stack.livekit.url).host);
+	pageErrors.expect(/net::ERR_INTERNET_DISCONNECTED/);
+	pageErrors.expect(new RegExp(`^WebSocket connection to 'wss?://${sfu}/rtc\\b.* failed`));
+	pageErrors.expect(/^(Failed to fetch|error reading from signal stream|Received leave request while trying to \(re\)connect) \{room: lobby\b/);
+}
+
 // Not serial: after a failed case the next one starts from a fresh pair of people.
 
 test.describe('faults mid-call', () => {
@@ -122,8 +140,9 @@ test.describe('faults mid-call', () => {
 		for (const p of [alice, bob]) await p?.context.close();
 	});
 
-	test('API server stopped (SIGTERM) and started: sessions stay valid, list and call recover', async ({ stack }) => {
+	test('API server stopped (SIGTERM) and started: sessions stay valid, list and call recover', async ({ stack, pageErrors }) => {
 		test.setTimeout(150_000);
+		expectOutageOf(pageErrors, stack.server);
 		// A session JWT issued before the restart: the restarted server must still accept it
 		// (its signing key lives in its data dir).
 		const before = await scriptSignIn(stack, 'alice.test', createGrpcWebTransport({ baseUrl: stack.server, useBinaryFormat: true }));
@@ -141,8 +160,9 @@ test.describe('faults mid-call', () => {
 		await recovered('API server SIGTERM + start', [alice, bob], t0, back);
 	});
 
-	test('API server killed (SIGKILL) and started: list and call recover, nobody signed out', async ({ stack }) => {
+	test('API server killed (SIGKILL) and started: list and call recover, nobody signed out', async ({ stack, pageErrors }) => {
 		test.setTimeout(150_000);
+		expectOutageOf(pageErrors, stack.server);
 		const t0 = Date.now();
 		await stopPart(stack, 'api', 'kill');
 		await expect(listStatus(alice)).not.toHaveText('Live', { timeout: 15_000 });
@@ -150,8 +170,9 @@ test.describe('faults mid-call', () => {
 		await recovered('API server SIGKILL + start', [alice, bob], t0, Date.now());
 	});
 
-	test('Envoy stopped and started: list and call recover, nobody signed out', async ({ stack }) => {
+	test('Envoy stopped and started: list and call recover, nobody signed out', async ({ stack, pageErrors }) => {
 		test.setTimeout(150_000);
+		expectOutageOf(pageErrors, stack.server);
 		const t0 = Date.now();
 		await stopPart(stack, 'envoy');
 		await expect(listStatus(alice)).not.toHaveText('Live', { timeout: 15_000 });
@@ -160,8 +181,9 @@ test.describe('faults mid-call', () => {
 		await recovered('Envoy stop + start', [alice, bob], t0, Date.now());
 	});
 
-	test('the browser offline for 30 s mid-call, then back: list and call recover', async () => {
+	test('the browser offline for 30 s mid-call, then back: list and call recover', async ({ stack, pageErrors }) => {
 		test.setTimeout(150_000);
+		expectOffline(pageErrors, stack);
 		const t0 = Date.now();
 		await alice.context.setOffline(true);
 		await expect(listStatus(alice)).not.toHaveText('Live', { timeout: 15_000 });
@@ -213,8 +235,10 @@ test.describe('faults mid-call', () => {
 		await hearEachOther(alice, bob, 10_000);
 	});
 
-	test('PDS down for 60 s while the JWTs expire and the lists must renew them: nobody is signed out; renewal succeeds once it is back', async ({ stack }) => {
+	test('PDS down for 60 s while the JWTs expire and the lists must renew them: nobody is signed out; renewal succeeds once it is back', async ({ stack, pageErrors }) => {
 		test.setTimeout(240_000);
+		// The PDS is down, and the API server restarts to make renewal due.
+		expectOutageOf(pageErrors, stack.pds, stack.server);
 		const outageMs = 60_000;
 		const t0 = Date.now();
 		await stopPart(stack, 'pds');
