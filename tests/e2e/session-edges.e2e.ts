@@ -46,7 +46,7 @@ test('a server address with a path is refused in the field, naming the address t
 	const host = new URL(stack.server).host;
 	await page.getByLabel('Server').fill(`${stack.server}/voice`);
 	await page.getByRole('button', { name: 'Check' }).click();
-	await expect(page.getByTestId('server-status')).toHaveText(`Enter only the server's host, without a path: ${host} instead of ${host}/voice.`);
+	await expect(page.getByTestId('server-status')).toHaveText(`Enter only the server’s host, without a path: ${host} instead of ${host}/voice.`);
 	await expect(page.getByLabel('Server')).toHaveAttribute('aria-invalid', 'true');
 	await page.getByLabel('Handle').fill('alice.test');
 	await expect(page.getByRole('button', { name: 'Sign in' })).toBeDisabled();

@@ -27,8 +27,8 @@ test.describe('a sign-in and other tabs', () => {
 		const alice = account(stack, 'alice.test');
 		const popup = await openSignInPopup(page, alice.handle);
 		await expect.poll(async () => (await storedAppState(page)).pending).toMatchObject({ handle: alice.handle });
-		// The popup shows the PDS's page (the opener sends it there), then the tab goes away.
-		await expect(popup.locator('input[name=password]')).toBeVisible();
+		// The opener has sent the popup to the PDS's page; then the tab goes away.
+		await popup.waitForURL((url) => url.origin === new URL(stack.pds).origin, { waitUntil: 'commit' });
 		await page.close();
 
 		const next = await context.newPage();

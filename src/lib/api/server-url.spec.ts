@@ -31,7 +31,7 @@ describe('normaliseServerUrl', () => {
 
 	it('refuses a path, naming the host to enter instead (the server accepts only host[:port])', () => {
 		expect(rejected('https://chat.example.com/voice')).toBe(
-			"Enter only the server's host, without a path: chat.example.com instead of chat.example.com/voice."
+			"Enter only the server’s host, without a path: chat.example.com instead of chat.example.com/voice."
 		);
 		expect(rejected('localhost:8080/api/')).toMatch(/localhost:8080 instead of localhost:8080\/api/);
 		expect(ok('https://chat.example.com//')).toBe('https://chat.example.com');

@@ -52,7 +52,7 @@ export function normaliseServerUrl(input: string): ServerUrlResult {
 	if (url.pathname.replace(/\/+$/, '') !== '') {
 		return {
 			ok: false,
-			message: `Enter only the server's host, without a path: ${url.host} instead of ${url.host}${url.pathname.replace(/\/+$/, '')}.`
+			message: `Enter only the server’s host, without a path: ${url.host} instead of ${url.host}${url.pathname.replace(/\/+$/, '')}.`
 		};
 	}
 	return { ok: true, url: `${url.protocol}//${url.host}` };
