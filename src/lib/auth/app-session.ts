@@ -9,6 +9,7 @@
 // one conditional transaction as well (replaceSession). Opening the database and its
 // failures are app-db.ts's job.
 import { request, withStore } from './app-db.js';
+import { forgetSignOut, rememberSignOut, signedOutEarlier } from './signed-out-marker.js';
 
 export { StorageUnavailableError } from './app-db.js';
 
@@ -142,33 +143,6 @@ export async function clearPendingLogin(id?: string): Promise<void> {
 /** The same stored record: same person, same server, same JWT. */
 export function sameRecord(a: AppSession, b: AppSession): boolean {
 	return a.token === b.token && a.did === b.did && a.serverUrl === b.serverUrl;
-}
-
-// The sign-out marker: who was signed out while the delete failed. Not secret (no token).
-const SIGNED_OUT_KEY = 'microclimate:signed-out';
-
-function rememberSignOut(was: AppSession): void {
-	try {
-		localStorage.setItem(SIGNED_OUT_KEY, `${was.did} ${was.serverUrl}`);
-	} catch {
-		// localStorage is blocked too: nothing more this browser lets us do.
-	}
-}
-
-function forgetSignOut(): void {
-	try {
-		localStorage.removeItem(SIGNED_OUT_KEY);
-	} catch {
-		// As above.
-	}
-}
-
-function signedOutEarlier(s: AppSession): boolean {
-	try {
-		return localStorage.getItem(SIGNED_OUT_KEY) === `${s.did} ${s.serverUrl}`;
-	} catch {
-		return false;
-	}
 }
 
 function isAppSession(v: unknown): v is AppSession {
