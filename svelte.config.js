@@ -36,7 +36,9 @@ const config = {
 	kit: {
 		// SPA: nothing is prerendered; every unknown path falls back to 200.html, which a
 		// static server in single-page mode serves (index.html would clash with prerendering).
-		adapter: adapter({ fallback: '200.html', strict: true }),
+		// precompress writes a .br and a .gz beside every file, so a static host sends the
+		// small version with Content-Encoding instead of compressing (or not) on the fly.
+		adapter: adapter({ fallback: '200.html', strict: true, precompress: true }),
 		// A static host sends no per-response nonce, so SvelteKit hashes its inline boot
 		// script into a <meta> policy. frame-ancestors cannot live in a <meta> tag: the
 		// static server sends it as a header (scripts/stack/app.ts; a deployment's host too).

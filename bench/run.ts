@@ -11,7 +11,7 @@ import { joinRows } from './join.ts';
 import { loginRows } from './login.ts';
 import { mouthToEarRows } from './mouth-to-ear.ts';
 import { renderMarkdown, writeResults, type Row } from './report.ts';
-import { presenceRows } from './presence.ts';
+import { PRESENCE_SERVER_ENV, presenceRows } from './presence.ts';
 import { reconnectRows } from './reconnect.ts';
 import { rpcRows } from './rpc.ts';
 import { startupRows } from './startup.ts';
@@ -20,6 +20,7 @@ const root = path.resolve(import.meta.dirname, '..');
 
 async function main(): Promise<void> {
 	const t0 = performance.now();
+	Object.assign(process.env, PRESENCE_SERVER_ENV); // the API server inherits it (see presence.ts)
 	const stack = await startStack({ build: true, chromium: true });
 	const rows: Row[] = [];
 	// BENCH_ONLY=startup,login runs a subset (by key) while working on one figure.

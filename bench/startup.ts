@@ -30,14 +30,25 @@ async function timeTo(page: Page, url: string, selector: string): Promise<number
 	return page.evaluate(() => performance.now());
 }
 
+/** Bytes that crossed the wire for the page and everything it loaded so far (as transferred, compressed). */
+function transferred(page: Page): Promise<number> {
+	return page.evaluate(() =>
+		(performance.getEntriesByType('navigation') as PerformanceResourceTiming[])
+			.concat(performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+			.reduce((n, e) => n + e.transferSize, 0)
+	);
+}
+
 async function measure(browser: Browser, url: string, selector: string) {
 	const cold: number[] = [];
 	const warm: number[] = [];
+	const bytes: number[] = [];
 	for (let i = 0; i < ROUNDS; i++) {
 		const context = await browser.newContext();
 		const page = await context.newPage();
 		await throttle(page);
 		cold.push(await timeTo(page, url, selector));
+		bytes.push(await transferred(page));
 		// Let a service worker (if any) finish installing before the warm load.
 		await page.waitForTimeout(1500);
 		const again = await context.newPage();
@@ -45,7 +56,7 @@ async function measure(browser: Browser, url: string, selector: string) {
 		warm.push(await timeTo(again, url, selector));
 		await context.close();
 	}
-	return { cold: summarize(cold), warm: summarize(warm) };
+	return { cold: summarize(cold), warm: summarize(warm), bytes: Math.max(...bytes) };
 }
 
 export async function startupRows(stack: StackInfo, browser: Browser): Promise<Row[]> {
@@ -60,7 +71,8 @@ export async function startupRows(stack: StackInfo, browser: Browser): Promise<R
 		const app = await measure(browser, `${stack.app}/connect`, '#handle');
 		return [
 			{ figure: 'cold start to interactive (/connect, 4x CPU, mobile net)', unit: 'ms', value: app.cold, baseline: base.cold, baselineLabel: 'empty page' },
-			{ figure: 'warm start to interactive (/connect, second load)', unit: 'ms', value: app.warm, baseline: base.warm, baselineLabel: 'empty page' }
+			{ figure: 'warm start to interactive (/connect, second load)', unit: 'ms', value: app.warm, baseline: base.warm, baselineLabel: 'empty page' },
+			{ figure: 'first screen as transferred (/connect, cold, to interactive)', unit: 'KiB', value: app.bytes / 1024, note: `${app.bytes} bytes on the wire (compressed), HTML + JS + CSS + icons` }
 		];
 	} finally {
 		empty.close();

@@ -13,9 +13,12 @@ import { authService } from './services/auth.js';
 import { channelsService } from './services/channels.js';
 import { requireSession, type SessionVerifier } from './session-auth.js';
 import { createSessionAuthority, type SessionAuthority } from './session-authority.js';
+import { MemoryStore } from './store/memory.js';
+import type { Store } from './store/store.js';
 import { ChannelOccupancy } from './voice/occupancy.js';
 import { startOccupancySources } from './voice/occupancy-sources.js';
 import { channelRooms, type ChannelRooms } from './voice/rooms.js';
+import { StreamQuota } from './voice/stream-quota.js';
 import type { WatchTuning } from './voice/watch.js';
 
 export interface AppOptions {
@@ -28,6 +31,8 @@ export interface AppOptions {
   closeGraceMs?: number;
   /** WatchChannels heartbeat and per-stream queue limit (tests shorten them). */
   watch?: WatchTuning;
+  /** What the server remembers between requests; default one in-memory store for this process. */
+  store?: Store;
 }
 
 export interface RunningServer {
@@ -50,6 +55,7 @@ export function serverVersion(): string {
 export interface VoiceDeps {
   occupancy: ChannelOccupancy;
   rooms: ChannelRooms;
+  streams: StreamQuota;
   watch?: WatchTuning;
 }
 
@@ -62,12 +68,18 @@ export function createRoutes(config: ServerConfig, authority: SessionAuthority, 
 
 export async function startServer(config: ServerConfig, options: AppOptions = {}): Promise<RunningServer> {
   const shutdown = new AbortController();
-  const authority = options.authority ?? (await createSessionAuthority(config));
+  const store = options.store ?? new MemoryStore();
+  const authority = options.authority ?? (await createSessionAuthority(config, store));
   const log = options.log ?? stdoutWriter;
   const rooms = channelRooms(config.channels);
   const occupancy = new ChannelOccupancy(rooms.channelIds);
+  const streams = new StreamQuota(store, {
+    perDid: config.maxStreamsPerDid,
+    total: config.maxStreams,
+    ttlMs: (config.sessionTtlSeconds + 60) * 1000,
+  });
   const handler = connectNodeAdapter({
-    routes: createRoutes(config, authority, { occupancy, rooms, watch: options.watch }),
+    routes: createRoutes(config, authority, { occupancy, rooms, streams, watch: options.watch }),
     // Logging first (outermost) so that refused calls are logged too.
     interceptors: [
       logRequests(log),

@@ -35,6 +35,15 @@ describe('loadConfig defaults', () => {
     expect(c.reconcileIntervalMs).toBe(1000);
   });
 
+  it('has limits for sign-ins, renewals and live channel lists', () => {
+    const c = load({});
+    expect([c.signInRateLimit, c.renewalRateLimit, c.maxStreamsPerDid, c.maxStreams]).toEqual([20, 30, 8, 4000]);
+    const set = load({ MICROCLIMATE_RENEWAL_RATE_LIMIT: '5', MICROCLIMATE_MAX_STREAMS_PER_DID: '2', MICROCLIMATE_MAX_STREAMS: '100' });
+    expect([set.renewalRateLimit, set.maxStreamsPerDid, set.maxStreams]).toEqual([5, 2, 100]);
+    expect(errorOf({ MICROCLIMATE_MAX_STREAMS_PER_DID: '0' }).message).toBe('MICROCLIMATE_MAX_STREAMS_PER_DID: expected 1..10000, got 0');
+    expect(errorOf({ MICROCLIMATE_MAX_STREAMS: 'lots' }).variable).toBe('MICROCLIMATE_MAX_STREAMS');
+  });
+
   it('treats blank values as unset', () => {
     expect(load({ MICROCLIMATE_GRPC_PORT: '  ', MICROCLIMATE_NAME: '' }).grpcPort).toBe(50051);
   });

@@ -18,7 +18,13 @@
 // | MICROCLIMATE_LIVEKIT_API_KEY / _API_SECRET     | unset                                    | LiveKit key pair for room tokens (both or neither)
 // | MICROCLIMATE_CHANNELS                          | Lobby, Music, Quiet room                 | JSON [{"id":"lobby","name":"Lobby"}, ...], display order
 // | MICROCLIMATE_SESSION_KEY_JWK                   | unset (generated into the data dir)      | ES256 private JWK that signs session JWTs
-// | MICROCLIMATE_SIGN_IN_RATE_LIMIT                | 20                                       | CreateSession calls per minute per client address and per DID
+// | MICROCLIMATE_SIGN_IN_RATE_LIMIT                | 20                                       | CreateSession calls per minute per client address (IPv6: /64)
+// |                                                |                                          | and per DID; the address is the one Envoy names
+// | MICROCLIMATE_RENEWAL_RATE_LIMIT                | 30                                       | Renewals (CreateSession with the current session as Bearer)
+// |                                                |                                          | per minute per DID; not counted against the address
+// | MICROCLIMATE_MAX_STREAMS_PER_DID               | 8 (1..10000)                             | Open WatchChannels streams per account (tabs, devices)
+// | MICROCLIMATE_MAX_STREAMS                       | 4000 (1..1000000)                        | Open WatchChannels streams in total (keep below Envoy's
+// |                                                |                                          | circuit breaker, deploy/envoy.yaml)
 // | MICROCLIMATE_DEV_HANDLE_RESOLVER_URL           | unset                                    | Dev only: resolve handles with this PDS's resolveHandle (*.test)
 // | MICROCLIMATE_WEBHOOK_PORT                      | 50052                                    | HTTP/1.1 port (on MICROCLIMATE_BIND) for LiveKit webhooks,
 // |                                                |                                          | POST /livekit/webhook; only with LiveKit configured; 0 = ephemeral
@@ -58,6 +64,9 @@ export interface ServerConfig {
   readonly channels: readonly ChannelConfig[];
   readonly sessionKeyJwk: string | undefined;
   readonly signInRateLimit: number;
+  readonly renewalRateLimit: number;
+  readonly maxStreamsPerDid: number;
+  readonly maxStreams: number;
   readonly devHandleResolverUrl: string | undefined;
   readonly webhookPort: number;
   readonly channelTokenTtlSeconds: number;
@@ -107,6 +116,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     channels: readChannels(env),
     sessionKeyJwk: raw(env, 'MICROCLIMATE_SESSION_KEY_JWK'),
     signInRateLimit: readInt(env, 'MICROCLIMATE_SIGN_IN_RATE_LIMIT', 20, 1, 100000),
+    renewalRateLimit: readInt(env, 'MICROCLIMATE_RENEWAL_RATE_LIMIT', 30, 1, 100000),
+    // A handful per person: each tab and device holds one; one account must not hold them all.
+    maxStreamsPerDid: readInt(env, 'MICROCLIMATE_MAX_STREAMS_PER_DID', 8, 1, 10000),
+    maxStreams: readInt(env, 'MICROCLIMATE_MAX_STREAMS', 4000, 1, 1000000),
     devHandleResolverUrl: readDevHandleResolver(env, dev),
     webhookPort,
     // A join token is a bearer credential for the room: short, since it only has to last until the join.

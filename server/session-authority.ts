@@ -1,22 +1,37 @@
 // Everything the server needs to sign people in and to check their sessions, built once
 // from the configuration: the service-token verifier (DID resolution, replay cache), the
 // session JWT key, and the sign-in rate limits.
+//
+// Rate limits: a new sign-in counts against the client's address (IPv6: its /64) and its
+// DID. A renewal, i.e. CreateSession carrying the session it replaces as its Bearer, counts
+// only against that account's renewal budget: a whole office behind one NAT renews every
+// few minutes and must not be signed out by the per-address limit.
+//
+// Sign-out: sessions are stateless JWTs, so a session (and any stream it opened) lasts
+// until its expiry; that lifetime (MICROCLIMATE_SESSION_TTL_SECONDS) is the bound on a
+// signed-out or stolen session. Revoking the OAuth session stops its renewals.
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { ServerConfig } from './config.js';
 import { acceptedServiceDids, serviceDidRef } from './did-web.js';
+import { clientKey } from './identity/client-key.js';
 import { RateLimiter } from './identity/rate-limit.js';
 import { buildIdentity } from './identity/resolver.js';
 import { createServiceTokenVerifier, ServiceTokenError } from './identity/service-token.js';
 import { createSessionTokens, loadOrCreateSessionKey, SessionTokenError } from './identity/session-jwt.js';
 import type { Session, SessionVerifier } from './session-auth.js';
+import type { Store } from './store/store.js';
+
+/** How long after its expiry a session still marks a CreateSession as its renewal. */
+const RENEWAL_GRACE_SECONDS = 3600;
 
 export interface SessionAuthority {
   /** Verifies a PDS-minted service token and issues a session, or throws a ConnectError. */
-  signIn(serviceToken: string, clientAddress: string): Promise<{ token: string; did: string; handle: string; expiresAt: number }>;
+  /** previousSession: the caller's current (or recently expired) session JWT, for a renewal. */
+  signIn(serviceToken: string, clientAddress: string, previousSession?: string): Promise<{ token: string; did: string; handle: string; expiresAt: number }>;
   verifySession: SessionVerifier;
 }
 
-export async function createSessionAuthority(config: ServerConfig): Promise<SessionAuthority> {
+export async function createSessionAuthority(config: ServerConfig, store: Store): Promise<SessionAuthority> {
   const identity = buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, pdsUrlForHandles: config.devHandleResolverUrl });
   const verifyServiceToken = createServiceTokenVerifier({
     ownDids: acceptedServiceDids(config.publicHosts),
@@ -24,24 +39,42 @@ export async function createSessionAuthority(config: ServerConfig): Promise<Sess
     maxLifetimeSeconds: config.maxServiceTokenLifetimeSeconds,
     idResolver: identity.idResolver,
     resolveHandle: identity.resolveHandle,
+    store,
   });
   const key = await loadOrCreateSessionKey(config.dataDir, config.sessionKeyJwk);
   // Sessions name the server by its first public host; they are good at this server only.
   const tokens = createSessionTokens({ key, issuer: serviceDidRef(config.publicHosts[0]!) });
   // Per address: a burst from one client; per DID: one account hammering from many places.
-  const byAddress = new RateLimiter({ limit: config.signInRateLimit, windowMs: 60_000 });
-  const byDid = new RateLimiter({ limit: config.signInRateLimit, windowMs: 60_000 });
+  const byAddress = new RateLimiter({ store, name: 'sign-in:address', limit: config.signInRateLimit, windowMs: 60_000 });
+  const byDid = new RateLimiter({ store, name: 'sign-in:did', limit: config.signInRateLimit, windowMs: 60_000 });
+  const renewals = new RateLimiter({ store, name: 'renewal:did', limit: config.renewalRateLimit, windowMs: 60_000 });
+
+  /** The DID of a session we issued and that expired at most the grace ago, else undefined. */
+  async function renewing(previous: string | undefined): Promise<string | undefined> {
+    if (previous === undefined) return undefined;
+    try {
+      return (await tokens.verifySession(previous, RENEWAL_GRACE_SECONDS)).did;
+    } catch {
+      return undefined; // not ours or too old: an ordinary sign-in
+    }
+  }
 
   return {
-    async signIn(serviceToken, clientAddress) {
-      if (!byAddress.take(clientAddress).allowed) throw tooMany();
+    async signIn(serviceToken, clientAddress, previousSession) {
+      const renewal = await renewing(previousSession);
+      const budget = renewal === undefined ? await byAddress.take(clientKey(clientAddress)) : await renewals.take(renewal);
+      if (!budget.allowed) throw tooMany();
       let who;
       try {
         who = await verifyServiceToken(serviceToken);
       } catch (err) {
         throw toConnectError(err);
       }
-      if (!byDid.take(who.did).allowed) throw tooMany();
+      if (renewal === undefined) {
+        if (!(await byDid.take(who.did)).allowed) throw tooMany();
+      } else if (who.did !== renewal) {
+        throw new ConnectError('the session to renew belongs to another account; sign in again', Code.Unauthenticated);
+      }
       const { token, expiresAt } = await tokens.issueSession(who, config.sessionTtlSeconds);
       return { token, did: who.did, handle: who.handle, expiresAt };
     },

@@ -57,6 +57,8 @@ export async function serveApp(port: number): Promise<{ stop(): Promise<void> }>
     // open app's update check must find (tests/e2e/pwa.e2e.ts). A few stat calls a request.
     dev: true,
     etag: true,
+    // The build writes .br and .gz beside each file (adapter-static `precompress`): sirv
+    // sends the one the browser accepts, with Content-Encoding and Vary.
     gzip: true,
     brotli: true,
     setHeaders(res, pathname) {

@@ -34,15 +34,23 @@ export class ResolverConfigError extends Error {
 }
 
 /**
- * DID-document cache with a size bound: MemoryCache alone grows without limit, and each
- * caller can name a different DID. Stale entries are refreshed in the background by
- * @atproto/identity; a key rotation is caught sooner by the verifier's forceRefresh retry.
+ * DID-document cache with a size bound (MemoryCache alone grows without limit, and each
+ * caller can name a different DID) that keeps serving what it has while the PLC is down.
+ *
+ * A document older than staleTtl is still answered at once and refreshed in the
+ * background (one refresh per DID at a time); when that refresh fails, the stale copy stays
+ * and keeps being served until maxTtl, so a PLC outage does not sign anyone out. A key
+ * rotation is still caught: a signature that does not match makes the verifier ask again
+ * with forceRefresh, which bypasses this cache. The price: during an outage, a key rotated
+ * in the last maxTtl is not seen until the PLC answers again.
  */
 export class BoundedDidCache extends MemoryCache {
+  private readonly refreshing = new Set<string>();
+
   constructor(
     private readonly maxEntries = 10_000,
     staleTtlMs = 10 * 60_000,
-    maxTtlMs = 60 * 60_000,
+    maxTtlMs = 24 * 60 * 60_000,
   ) {
     super(staleTtlMs, maxTtlMs);
   }
@@ -55,6 +63,21 @@ export class BoundedDidCache extends MemoryCache {
       if (oldest === undefined) break;
       this.cache.delete(oldest);
     }
+  }
+
+  /** Called by the resolver for a stale hit; never throws and never makes the caller wait. */
+  override async refreshCache(did: string, getDoc: () => Promise<DidDocument | null>): Promise<void> {
+    if (this.refreshing.has(did)) return;
+    this.refreshing.add(did);
+    void getDoc()
+      .then((doc) => (doc ? this.cacheDid(did, doc) : this.clearEntry(did))) // null: the PLC says it is gone
+      .catch(() => undefined) // unreachable PLC: keep the stale copy
+      .finally(() => this.refreshing.delete(did));
+  }
+
+  /** Settles once no background refresh is running (tests). */
+  async idle(): Promise<void> {
+    while (this.refreshing.size > 0) await new Promise((r) => setTimeout(r, 5));
   }
 }
 

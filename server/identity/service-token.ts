@@ -7,6 +7,8 @@
 // after the signature is good, so forged tokens cannot burn someone else's jti.
 import { verifyJwt } from '@atproto/xrpc-server';
 import type { IdResolver } from '@atproto/identity';
+import { MemoryStore } from '../store/memory.js';
+import { StoreFullError, type Store } from '../store/store.js';
 import type { ResolveHandle } from './resolver.js';
 
 export type ServiceTokenFailure =
@@ -35,8 +37,8 @@ export interface ServiceTokenVerifierOptions {
   readonly clockSkewSeconds?: number;
   /** Unix seconds; injectable for tests. */
   readonly now?: () => number;
-  /** Replay-cache bound; default 100 000 live jtis. */
-  readonly maxReplayEntries?: number;
+  /** Where used jtis are remembered (shared by replicas); default a private in-memory store. */
+  readonly store?: Store;
 }
 
 export interface VerifiedIdentity {
@@ -74,22 +76,22 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 export function createServiceTokenVerifier(opts: ServiceTokenVerifierOptions) {
   const skew = opts.clockSkewSeconds ?? 10;
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
-  const maxEntries = opts.maxReplayEntries ?? 100_000;
+  const store = opts.store ?? new MemoryStore();
   const ownDids = new Set(opts.ownDids);
-  const seen = new Map<string, number>(); // `${iss} ${jti}` -> forget after (unix s)
   const resolveHandle: ResolveHandle =
     opts.resolveHandle ?? (async (h) => (await opts.idResolver.handle.resolve(h).catch(() => undefined)) ?? undefined);
 
-  function rememberJti(key: string, until: number, t: number): void {
-    // Runs synchronously after the last await: two concurrent uses of one token cannot both pass.
-    const prev = seen.get(key);
-    if (prev !== undefined && prev >= t) fail('replayed', 'service token was already used');
-    if (seen.size >= maxEntries) {
-      for (const [k, exp] of seen) if (exp < t) seen.delete(k);
-      // Fail closed: evicting a live jti would reopen it for replay.
-      if (seen.size >= maxEntries) fail('replay_cache_full', 'too many sign-ins right now; try again shortly');
+  async function rememberJti(key: string, until: number, t: number): Promise<void> {
+    // One atomic set-if-absent: two concurrent uses of one token cannot both pass, on any replica.
+    let fresh;
+    try {
+      fresh = await store.setIfAbsent(`jti:${key}`, Math.max(1, until - t) * 1000);
+    } catch (err) {
+      // Fail closed: a jti we cannot remember could be replayed.
+      if (err instanceof StoreFullError) fail('replay_cache_full', 'too many sign-ins right now; try again shortly');
+      throw err;
     }
-    seen.set(key, until);
+    if (!fresh) fail('replayed', 'service token was already used');
   }
 
   async function checkedHandle(did: string): Promise<string> {
@@ -154,7 +156,7 @@ export function createServiceTokenVerifier(opts: ServiceTokenVerifierOptions) {
       fail('bad_signature', 'service token signature does not match the account\'s key');
     }
 
-    rememberJti(`${did} ${jti as string}`, (exp as number) + skew, t);
+    await rememberJti(`${did} ${jti as string}`, (exp as number) + skew, t);
     return { did, handle: await checkedHandle(did) };
   };
 }

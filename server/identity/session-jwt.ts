@@ -128,7 +128,8 @@ export function createSessionTokens(opts: SessionTokensOptions) {
     return { token, expiresAt };
   }
 
-  async function verifySession(token: string): Promise<VerifiedSession> {
+  /** graceSeconds > 0 also accepts a session that expired at most that long ago (renewals only). */
+  async function verifySession(token: string, graceSeconds = 0): Promise<VerifiedSession> {
     if (typeof token !== 'string' || token.length > 4096) throw new SessionTokenError('malformed', 'session token is not a JWT');
     try {
       const { payload } = await jwtVerify(token, opts.key.publicKey, {
@@ -138,6 +139,7 @@ export function createSessionTokens(opts: SessionTokensOptions) {
         typ: TYP,
         requiredClaims: ['sub', 'exp', 'iat', 'jti'],
         currentDate: new Date(now() * 1000),
+        clockTolerance: graceSeconds,
       });
       const { sub, handle, exp } = payload;
       if (typeof sub !== 'string' || !sub.startsWith('did:') || typeof handle !== 'string' || typeof exp !== 'number') {

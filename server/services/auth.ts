@@ -4,7 +4,9 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@conn
 import { AuthService } from '../../src/lib/gen/microclimate/auth/v1/auth_pb.js';
 import type { ServerConfig } from '../config.js';
 import { publicHostFor, serviceDidRef } from '../did-web.js';
+import { CLIENT_ADDRESS_HEADER } from '../identity/client-key.js';
 import { peerKey } from '../log.js';
+import { bearerToken } from '../session-auth.js';
 import type { SessionAuthority } from '../session-authority.js';
 
 export function authService(config: ServerConfig, version: string, authority: SessionAuthority): ServiceImpl<typeof AuthService> {
@@ -25,7 +27,9 @@ export function authService(config: ServerConfig, version: string, authority: Se
     },
     async createSession(req, context) {
       if (!req.serviceToken) throw new ConnectError('service_token is required', Code.InvalidArgument);
-      const session = await authority.signIn(req.serviceToken, clientAddress(context));
+      // A renewal carries the session it replaces (see session-authority.ts).
+      const previous = bearerToken(context.requestHeader.get('authorization'));
+      const session = await authority.signIn(req.serviceToken, clientAddress(context), previous);
       return {
         sessionToken: session.token,
         did: session.did,
@@ -47,9 +51,10 @@ function requestHost(url: string): string | undefined {
 
 /**
  * The address of the person's device, for rate limiting. The server listens on loopback
- * behind Envoy, which (with use_remote_address) names the real peer in
- * x-envoy-external-address; a direct caller is its own peer.
+ * behind Envoy, which removes any client-sent copy of CLIENT_ADDRESS_HEADER and sets it to
+ * the real client (after the trusted hops, deploy/envoy.yaml); a direct caller (tests, the
+ * stack's health check) is its own peer.
  */
 function clientAddress(context: HandlerContext): string {
-  return context.requestHeader.get('x-envoy-external-address') ?? context.values.get(peerKey);
+  return context.requestHeader.get(CLIENT_ADDRESS_HEADER) ?? context.values.get(peerKey);
 }

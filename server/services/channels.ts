@@ -8,11 +8,13 @@ import { sessionOf } from '../session-auth.js';
 import { mintChannelPass } from '../voice/channel-token.js';
 import type { ChannelOccupancy } from '../voice/occupancy.js';
 import type { ChannelRooms } from '../voice/rooms.js';
-import { channelList, watchChannels, type WatchTuning } from '../voice/watch.js';
+import type { StreamQuota } from '../voice/stream-quota.js';
+import { channelList, untilSessionEnds, watchChannels, type WatchTuning } from '../voice/watch.js';
 
 export interface ChannelsDeps {
   occupancy: ChannelOccupancy;
   rooms: ChannelRooms;
+  streams: StreamQuota;
   watch?: WatchTuning;
 }
 
@@ -22,8 +24,16 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
     listChannels() {
       return { channels: channelList(config.channels, occupancy) };
     },
-    watchChannels(_req, context) {
-      return watchChannels(config.channels, occupancy, context.signal, deps.watch);
+    async *watchChannels(_req, context) {
+      const session = sessionOf(context);
+      const release = await deps.streams.open(session.did); // before any work: a refusal costs nothing
+      const lifetime = untilSessionEnds(context.signal, session.expiresAt);
+      try {
+        yield* watchChannels(config.channels, occupancy, lifetime.signal, deps.watch);
+      } finally {
+        lifetime.dispose();
+        release();
+      }
     },
     async getChannelToken(req, context) {
       const session = sessionOf(context);

@@ -19,6 +19,8 @@ export interface WatchTuning {
   readonly queueLimit: number;
 }
 
+const TOLD_TO_CLIENT = new Set([Code.Unavailable, Code.Unauthenticated]);
+
 export const DEFAULT_WATCH_TUNING: WatchTuning = { heartbeatMs: 15_000, queueLimit: 256 };
 
 /** Channels in display order with their people in join order (ListChannels and snapshots). */
@@ -73,9 +75,10 @@ export async function* watchChannels(
     yield { event: { case: 'snapshot', value: { channels: snapshot } } };
     for (;;) {
       if (signal.aborted) {
-        // Server shutdown aborts with UNAVAILABLE (app.ts) so clients know to resume; a
+        // The server ends streams with a code that tells the client what to do: UNAVAILABLE
+        // on shutdown (resume), UNAUTHENTICATED when the session expired (renew, resume). A
         // client or proxy that went away (canceled, reset) just ends: nobody is listening.
-        if (signal.reason instanceof ConnectError && signal.reason.code === Code.Unavailable) throw signal.reason;
+        if (signal.reason instanceof ConnectError && TOLD_TO_CLIENT.has(signal.reason.code)) throw signal.reason;
         return;
       }
       const next = queue.shift();
@@ -90,4 +93,28 @@ export async function* watchChannels(
     stop();
     signal.removeEventListener('abort', notify);
   }
+}
+
+/**
+ * A signal that aborts with `signal` or, at the latest, when the session expires (Unix
+ * seconds), with UNAUTHENTICATED: a stream must not outlive the JWT that opened it. Call
+ * dispose() when the stream ends so that no timer is left behind.
+ */
+export function untilSessionEnds(signal: AbortSignal, expiresAt: number, now = Date.now()): { signal: AbortSignal; dispose: () => void } {
+  const ends = new AbortController();
+  const forward = () => ends.abort(signal.reason);
+  if (signal.aborted) forward();
+  signal.addEventListener('abort', forward, { once: true });
+  // setTimeout holds at most 2^31-1 ms (~24.8 days); sessions live at most a day.
+  const timer = setTimeout(
+    () => ends.abort(new ConnectError('your session expired; renew it and open the channel list again', Code.Unauthenticated)),
+    Math.min(Math.max(0, expiresAt * 1000 - now), 2 ** 31 - 1),
+  );
+  return {
+    signal: ends.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', forward);
+    },
+  };
 }

@@ -3,10 +3,11 @@
 // person stays signed in (in every tab), sees "Reconnecting…", and the app recovers by
 // itself once the trouble passes.
 //
-// How renewal falls due: the e2e stack's session JWT lives 20 s. The first test waits for
-// it to expire for real; the others make the server refuse the stored JWT at once (a
-// changed signature), which it answers exactly like an expired one: UNAUTHENTICATED. The
-// faults are Playwright routes on the real PDS and the real server (through Envoy).
+// How renewal falls due: the e2e stack's session JWT lives 20 s, and the server ends the
+// channel list's stream when the session expires (UNAUTHENTICATED), so the app renews
+// then, as it does for everyone every session lifetime. The first test instead comes back
+// to the app (a reload) after expiry. The faults are Playwright routes on the real PDS and
+// the real server (through Envoy).
 import type { BrowserContext, Page, Route } from '@playwright/test';
 import { test, expect } from './fixtures.ts';
 import { account, signIn, storedAppState } from './sign-in.ts';
@@ -16,26 +17,10 @@ type Stored = { token: string; expiresAt: number };
 const SERVICE_AUTH = '**/xrpc/com.atproto.server.getServiceAuth**';
 const CREATE_SESSION = '**/microclimate.auth.v1.AuthService/CreateSession';
 
-/** Makes the server refuse the stored JWT (bad signature), as it refuses an expired one. */
-async function spoilStoredJwt(page: Page): Promise<void> {
-	await page.evaluate(
-		() =>
-			new Promise<void>((resolve, reject) => {
-				const open = indexedDB.open('microclimate');
-				open.onerror = () => reject(open.error);
-				open.onsuccess = () => {
-					const store = open.result.transaction('app', 'readwrite').objectStore('app');
-					const get = store.get('session');
-					get.onsuccess = () => {
-						const session = get.result as { token: string };
-						const [header, payload] = session.token.split('.');
-						store.put({ ...session, token: `${header}.${payload}.c3BvaWxlZA` }, 'session');
-					};
-					store.transaction.oncomplete = () => resolve();
-					store.transaction.onerror = () => reject(store.transaction.error);
-				};
-			})
-	);
+/** Waits until the server no longer accepts the stored JWT (the list's stream ends then). */
+async function untilJwtExpires(page: Page): Promise<void> {
+	const { expiresAt } = (await storedAppState(page)).session as Stored;
+	await page.waitForTimeout(Math.max(0, expiresAt - Date.now()) + 1000);
 }
 
 /** Counts the requests a route handles; `answer` decides what each gets. */
@@ -103,12 +88,12 @@ test.describe('renewal keeps the session through passing trouble', () => {
 	];
 	for (const { name, errors, url, answer } of passing) {
 		test(`${name} during renewal keeps her signed in, and the app recovers`, async ({ context, page, stack, pageErrors }) => {
+			test.setTimeout(90_000);
 			// A refused request the browser logs as failed (gRPC answers travel as HTTP 200).
 			if (errors) pageErrors.expect(errors);
 			await signIn(page, account(stack, 'alice.test'));
 			const trouble = await fault(context, url, answer);
-			await spoilStoredJwt(page);
-			await page.reload();
+			await untilJwtExpires(page);
 			await expect.poll(() => trouble.hits.count, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
 			await expect(page.getByTestId('directory-status')).toHaveText('Reconnecting…');
 			await expectStillSignedIn(page, 'alice.test');
@@ -124,8 +109,7 @@ test.describe('renewal keeps the session through passing trouble', () => {
 		await signIn(page, account(stack, 'alice.test'));
 		// The PDS never answers the first request: a phone on a dead cell.
 		const hang = await fault(context, SERVICE_AUTH, () => new Promise<void>(() => {}));
-		await spoilStoredJwt(page);
-		await page.reload();
+		await untilJwtExpires(page);
 		await expect.poll(() => hang.hits.count).toBe(1);
 		await hang.heal();
 		await expect(page.getByTestId('directory-status')).toHaveText('Reconnecting…');
@@ -141,12 +125,12 @@ test.describe('renewal ends the session on a definite refusal', () => {
 	];
 	for (const { name, errors, url, answer } of refusals) {
 		test(`${name} signs her out and says so`, async ({ context, page, stack, pageErrors }) => {
+			test.setTimeout(90_000);
 			// A refused request the browser logs as failed (gRPC answers travel as HTTP 200).
 			if (errors) pageErrors.expect(errors);
 			await signIn(page, account(stack, 'alice.test'));
 			await fault(context, url, answer);
-			await spoilStoredJwt(page);
-			await page.reload();
+			await untilJwtExpires(page);
 			await expect(page).toHaveURL(/\/connect\?reason=session-ended$/);
 			await expect(page.getByRole('alert').first()).toHaveText('Your session ended — sign in again.');
 			expect((await storedAppState(page)).session).toBeUndefined();

@@ -15,6 +15,8 @@ declare global {
 
 export async function installAudioProbes(context: BrowserContext, mic: MicMode): Promise<void> {
 	await context.addInitScript((mic: MicMode) => {
+		// The sign-in popup starts as about:blank, which has no storage nor media devices.
+		if (!location.protocol.startsWith('http')) return;
 		const pcs: RTCPeerConnection[] = (window.__pcs = []);
 		const Real = window.RTCPeerConnection;
 		window.RTCPeerConnection = class extends Real {

@@ -133,7 +133,11 @@ export class Session {
 	async #fetchNext(base: AppSession, signal: AbortSignal): Promise<AppSession> {
 		const pds = await this.#deps!.restoreOAuth(base.did);
 		signal.throwIfAborted();
-		return createServerSession(pds, base.serverUrl, createServerTransport(base.serverUrl), signal);
+		// The current session rides along so the server counts this against the account's
+		// renewal budget, not the sign-ins of everyone behind the same address. It is the
+		// stored record's own server (the transport sends a JWT only there).
+		const transport = createServerTransport(base.serverUrl, { getBearer: () => base });
+		return createServerSession(pds, base.serverUrl, transport, signal);
 	}
 
 	#adopt(stored: AppSession): AppSession {

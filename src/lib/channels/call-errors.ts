@@ -1,7 +1,19 @@
 // What to tell the person when joining fails, and whether trying again could help.
 import { Code, ConnectError } from '@connectrpc/connect';
+import { canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
 
-export function describeJoinError(err: unknown): { text: string; final: boolean } {
+/**
+ * LiveKit's errors that no retry can fix, by name: livekit-client stays out of the first
+ * screen's bundle, so its classes cannot be imported here.
+ */
+const UNRECOVERABLE: Record<string, string> = {
+	// This browser lacks a media feature the call needs.
+	DeviceUnsupportedError: UNSUPPORTED_TEXT,
+	// The voice server speaks an older protocol than this app.
+	UnsupportedServer: 'This server’s voice service is out of date, so calls can’t start. Tell the server’s operator.'
+};
+
+export function describeJoinError(err: unknown, supported: () => boolean = canMakeCalls): { text: string; final: boolean } {
 	if (err instanceof ConnectError) {
 		switch (err.code) {
 			case Code.NotFound:
@@ -14,5 +26,10 @@ export function describeJoinError(err: unknown): { text: string; final: boolean 
 				return { text: 'Too many attempts. Wait a moment, then try again.', final: true };
 		}
 	}
+	// LiveKit's "doesn't seem to be supported on this browser" is a bare Error: the browser's
+	// own features tell it apart from a network failure.
+	if (!supported()) return { text: UNSUPPORTED_TEXT, final: true };
+	const name = err instanceof Error ? err.name : undefined;
+	if (name && name in UNRECOVERABLE) return { text: UNRECOVERABLE[name]!, final: true };
 	return { text: 'Can’t reach the voice server. Retrying…', final: false };
 }

@@ -1,5 +1,6 @@
 // Wires a VoiceRoom to the real world: the session's channels client, LiveKit (lazily),
-// the saved preferences, sounds, the wake lock and the level meter.
+// the saved preferences, the browser's support, the call's AudioContext with the sounds and
+// the level meter on it, and the wake lock.
 import type { Session } from '$lib/auth/session.svelte.js';
 import { channelsClient } from './transport.js';
 import { VoiceRoom } from './voice-room.svelte.js';
@@ -10,18 +11,23 @@ import { voicePrefs } from './voice-prefs.svelte.js';
 import { callSounds } from './call-sounds.js';
 import { holdWakeLock } from './wake-lock.js';
 import { meterLevel, speakingGate } from './level-meter.js';
+import { CallAudio } from './call-audio.js';
+import { canMakeCalls } from './call-support.js';
 import type { CallContext } from './call-context.js';
 
 export function createCall(session: Session): CallContext {
 	const announcer = new Announcer();
+	const audio = new CallAudio();
 	const room = new VoiceRoom({
 		client: () => channelsClient(session),
-		engine: loadLiveKitEngine,
+		engine: loadLiveKitEngine(audio),
+		supported: canMakeCalls,
+		audio,
 		prefs: () => voicePrefs.current,
 		announce: (text) => announcer.say(text),
-		sounds: callSounds,
+		sounds: callSounds(audio),
 		holdWakeLock,
-		meter: meterLevel,
+		meter: (track, onLevel) => (audio.context ? meterLevel(audio.context, track, onLevel) : () => {}),
 		speaking: () => speakingGate()
 	});
 	return { room, directory: new ChannelDirectory(), announcer };

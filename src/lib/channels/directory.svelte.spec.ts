@@ -122,6 +122,60 @@ describe('ChannelDirectory', () => {
 		expect(d.renew).toHaveBeenCalledOnce();
 	});
 
+	it('when a live stream ends because its session expired, renews and resumes at once without leaving "live"', async () => {
+		let snapshots = 0;
+		const d = directoryWith(
+			[
+				async function* () {
+					yield snapshot([alice]);
+					snapshots++;
+					await new Promise((r) => setTimeout(r, 30)); // live for a while, then the session expires
+					throw new ConnectError('your session expired', Code.Unauthenticated);
+				},
+				async function* (signal) {
+					yield snapshot([alice, bob]);
+					snapshots++;
+					await forever(signal);
+				}
+			],
+			vi.fn(async () => 'new-jwt')
+		);
+		stop = d.stop;
+		const seen: string[] = [];
+		const watch = setInterval(() => seen.push(d.directory.status), 1);
+		await vi.waitFor(() => expect(snapshots).toBe(2));
+		clearInterval(watch);
+		expect(d.renew).toHaveBeenCalledOnce();
+		expect(d.directory.channels?.[0]?.people).toEqual([alice, bob]);
+		expect(seen).toContain('live');
+		expect(seen.slice(seen.indexOf('live'))).not.toContain('reconnecting');
+	});
+
+	it('does not renew while the browser is offline; renews once it is back online', async () => {
+		let online = false;
+		const transport = createRouterTransport(({ service }) => {
+			service(ChannelsService, {
+				async *watchChannels(_req, ctx) {
+					// The expired session is refused until it has been renewed.
+					if (renew.mock.calls.length === 0) throw new ConnectError('your session expired', Code.Unauthenticated);
+					yield { event: snapshot([alice]) };
+					await forever(ctx.signal);
+				}
+			});
+		});
+		const renew = vi.fn(async (): Promise<string | undefined> => 'new-jwt');
+		const events = new EventTarget();
+		const directory = new ChannelDirectory();
+		stop = directory.start({ client: createClient(ChannelsService, transport), renew, backoff: { baseMs: 20, maxMs: 40, random: () => 0 }, events, isOnline: () => online });
+		await new Promise((r) => setTimeout(r, 150));
+		expect(renew).not.toHaveBeenCalled();
+		expect(directory.status).toBe('offline');
+		online = true;
+		events.dispatchEvent(new Event('online'));
+		await vi.waitFor(() => expect(directory.status).toBe('live'));
+		expect(renew).toHaveBeenCalledOnce();
+	});
+
 	it('stops when renewal says the session ended', async () => {
 		const d = directoryWith(
 			[

@@ -68,16 +68,23 @@ export class ChannelDirectory {
 		const isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
 		let attempt = 0;
 		while (!stopped.aborted) {
-			const gotSnapshot = await this.#watchOnce(deps, stopped).then(
+			// A stream that delivered its snapshot and then failed (expiry, a drop) still counts as live.
+			const seen = { snapshot: false };
+			const gotSnapshot = await this.#watchOnce(deps, stopped, seen).then(
 				(got) => ({ got, err: undefined as unknown }),
-				(err: unknown) => ({ got: false, err })
+				(err: unknown) => ({ got: seen.snapshot, err })
 			);
 			if (stopped.aborted) return;
 			if (gotSnapshot.got) attempt = 0;
 			const err = gotSnapshot.err === undefined ? undefined : ConnectError.from(gotSnapshot.err);
-			if (err?.code === Code.Unauthenticated) {
+			// Renewing needs the network (the PDS, then us): offline, wait; the stream reopened
+			// once back online is refused again and renews then.
+			if (err?.code === Code.Unauthenticated && isOnline()) {
 				const token = await deps.renew().catch(() => 'offline');
 				if (!token) return; // the session ended; sign-out takes the screen away
+				// The server ends every stream when its session expires: a live list renewed
+				// just now resumes at once and stays on screen as it is (its snapshot replaces it).
+				if (gotSnapshot.got && token !== 'offline') continue;
 			}
 			this.#status = isOnline() ? 'reconnecting' : 'offline';
 			await this.#sleep(backoffDelay(attempt++, deps.backoff), stopped);
@@ -85,7 +92,7 @@ export class ChannelDirectory {
 	}
 
 	/** One stream; resolves true if it delivered a snapshot before it ended. */
-	async #watchOnce(deps: DirectoryDeps, stopped: AbortSignal): Promise<boolean> {
+	async #watchOnce(deps: DirectoryDeps, stopped: AbortSignal, seen: { snapshot: boolean }): Promise<boolean> {
 		const call = new AbortController();
 		const abort = () => call.abort();
 		stopped.addEventListener('abort', abort);
@@ -96,7 +103,7 @@ export class ChannelDirectory {
 			for await (const res of deps.client.watchChannels({}, { signal: call.signal })) {
 				clearTimeout(watchdog);
 				watchdog = setTimeout(abort, silenceMs);
-				if (res.event.case === 'snapshot') got = true;
+				if (res.event.case === 'snapshot') got = seen.snapshot = true;
 				if (!got) continue; // changes before a snapshot have nothing to apply to
 				this.#channels = applyEvent(this.#channels ?? [], res.event);
 				this.#status = 'live';

@@ -1,18 +1,13 @@
 // A live level (0..1) of a microphone track, from an AnalyserNode: the local speaking ring
 // and the settings meter use it because it reacts within one animation frame, where the
 // server's active-speaker updates lag by several hundred milliseconds.
-
-let shared: AudioContext | undefined;
-
-function context(): AudioContext {
-	if (!shared || shared.state === 'closed') shared = new AudioContext();
-	if (shared.state === 'suspended') void shared.resume().catch(() => {});
-	return shared;
-}
+//
+// The caller brings the AudioContext, opened inside a tap (Safari keeps any other one
+// suspended, and a suspended analyser reads silence): the call's (call-audio.ts) for the
+// speaking ring, the microphone test's own for the settings meter.
 
 /** Calls `onLevel` about every 50 ms with the RMS level of `track`; returns the stop. */
-export function meterLevel(track: MediaStreamTrack, onLevel: (level: number) => void, everyMs = 50): () => void {
-	const ctx = context();
+export function meterLevel(ctx: AudioContext, track: MediaStreamTrack, onLevel: (level: number) => void, everyMs = 50): () => void {
 	const source = ctx.createMediaStreamSource(new MediaStream([track]));
 	const analyser = ctx.createAnalyser();
 	analyser.fftSize = 512;

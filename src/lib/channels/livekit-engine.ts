@@ -1,6 +1,7 @@
 // VoiceEngine on livekit-client. Only voice-engine.ts imports this, dynamically, on the first
-// join. Remote audio plays through one AudioContext (webAudioMix) so that each person's
-// volume is a GainNode (0-200 %, works on iOS where element volume is read-only).
+// join. Remote audio plays through the call's AudioContext (webAudioMix, opened in the Join
+// tap: see call-audio.ts) so that each person's volume is a GainNode (0-200 %, works on iOS
+// where element volume is read-only).
 import {
 	AudioPresets,
 	ConnectionState,
@@ -15,6 +16,7 @@ import {
 } from 'livekit-client';
 import type { CaptureSettings, EngineListener, LinkState, MicProblem, RemoteVoice, VoiceEngine } from './voice-engine.js';
 import { voiceReconnectPolicy } from './reconnect-policy.js';
+import type { CallAudio } from './call-audio.js';
 
 const LINK: Record<ConnectionState, LinkState> = {
 	[ConnectionState.Disconnected]: 'disconnected',
@@ -31,10 +33,10 @@ const FAILURE: Record<MediaDeviceFailure, MicProblem> = {
 	[MediaDeviceFailure.Other]: 'other'
 };
 
-export function createLiveKitEngine(): VoiceEngine {
+export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 	let room: Room | undefined;
 	let listener: EngineListener | undefined;
-	const audio = new AudioContext({ latencyHint: 'interactive' });
+	let stopWatchingMix = () => {};
 	const gains = new Map<string, number>();
 	const nodes = new Map<string, GainNode>();
 	let capture: CaptureSettings | undefined;
@@ -49,8 +51,8 @@ export function createLiveKitEngine(): VoiceEngine {
 	const emitPeople = () => listener?.people(people());
 	const micTrack = () => room?.localParticipant.getTrackPublication(Track.Source.Microphone)?.track?.mediaStreamTrack;
 
-	function route(track: RemoteAudioTrack, identity: string) {
-		const gain = audio.createGain();
+	function route(track: RemoteAudioTrack, identity: string, mix: AudioContext) {
+		const gain = mix.createGain();
 		gain.gain.value = gains.get(identity) ?? 1;
 		nodes.set(identity, gain);
 		track.setWebAudioPlugins([gain]);
@@ -64,10 +66,11 @@ export function createLiveKitEngine(): VoiceEngine {
 			await this.disconnect();
 			capture = settings;
 			listener = l;
+			const mix = audio.open();
 			const r = (room = new Room({
 				adaptiveStream: true,
 				dynacast: true,
-				webAudioMix: { audioContext: audio },
+				webAudioMix: { audioContext: mix },
 				audioCaptureDefaults: settings,
 				audioOutput: outputDeviceId ? { deviceId: outputDeviceId } : undefined,
 				publishDefaults: { audioPreset: AudioPresets.speech, dtx: true, red: true },
@@ -75,6 +78,15 @@ export function createLiveKitEngine(): VoiceEngine {
 			}));
 			// Events of a room this engine already left go nowhere.
 			const to = () => (r === room ? listener : undefined);
+			// Sound is blocked while the mix is not running, too: LiveKit reads the context's
+			// state only when it connects, and iOS suspends it mid-call (a phone call, Siri).
+			const reportBlocked = () => to()?.audioBlocked(!r.canPlaybackAudio || mix.state !== 'running');
+			const mixChanged = () => {
+				if (mix.state === 'running' && !r.canPlaybackAudio) void r.startAudio().catch(() => {});
+				reportBlocked();
+			};
+			mix.addEventListener('statechange', mixChanged);
+			stopWatchingMix = () => mix.removeEventListener('statechange', mixChanged);
 			r
 				.on(RoomEvent.ConnectionStateChanged, (s) => s !== ConnectionState.Disconnected && to()?.link(LINK[s]))
 				.on(RoomEvent.Disconnected, (reason) => to()?.link('disconnected', reason === DisconnectReason.CLIENT_INITIATED ? 'left' : 'lost'))
@@ -90,19 +102,19 @@ export function createLiveKitEngine(): VoiceEngine {
 				.on(RoomEvent.TrackUnpublished, emitPeople)
 				.on(RoomEvent.ActiveSpeakersChanged, emitPeople)
 				.on(RoomEvent.TrackSubscribed, (track, _pub, p) => {
-					if (track.kind === Track.Kind.Audio) route(track as RemoteAudioTrack, p.identity);
+					if (track.kind === Track.Kind.Audio) route(track as RemoteAudioTrack, p.identity, mix);
 					emitPeople();
 				})
 				.on(RoomEvent.TrackUnsubscribed, (track) => {
 					track.detach();
 					emitPeople();
 				})
-				.on(RoomEvent.AudioPlaybackStatusChanged, () => to()?.audioBlocked(!room?.canPlaybackAudio))
+				.on(RoomEvent.AudioPlaybackStatusChanged, reportBlocked)
 				.on(RoomEvent.LocalTrackPublished, () => to()?.micTrack(micTrack()))
 				.on(RoomEvent.LocalTrackUnpublished, () => to()?.micTrack(micTrack()));
 			await r.connect(url, token);
 			emitPeople();
-			l.audioBlocked(!r.canPlaybackAudio);
+			reportBlocked();
 		},
 		async publishMic(muted) {
 			if (!room) return 'other';
@@ -125,14 +137,20 @@ export function createLiveKitEngine(): VoiceEngine {
 		},
 		setGain(identity, gain) {
 			gains.set(identity, gain);
-			nodes.get(identity)?.gain.setTargetAtTime(gain, audio.currentTime, 0.02);
+			const node = nodes.get(identity);
+			node?.gain.setTargetAtTime(gain, node.context.currentTime, 0.02);
 		},
 		startAudio: async () => {
-			await audio.resume();
-			await room?.startAudio();
-			listener?.audioBlocked(!room?.canPlaybackAudio);
+			// Both start before the first await, inside the tap (Safari forgets it after one).
+			const resumed = audio.resume();
+			const started = room?.startAudio().catch(() => {}); // refused: the banner stays
+			await Promise.all([resumed, started]);
+			listener?.audioBlocked(!room?.canPlaybackAudio || audio.context?.state !== 'running');
 		},
 		async useDevice(kind, deviceId) {
+			// The others' voices play through the AudioContext: without its setSinkId (Safari;
+			// Firefox 153 has it on media elements only) the system's output is the only one, and settings hide the choice.
+			if (kind === 'audiooutput' && !(audio.context && 'setSinkId' in audio.context)) return;
 			await room?.switchActiveDevice(kind, deviceId);
 			if (kind === 'audioinput') listener?.micTrack(micTrack());
 		},
@@ -140,6 +158,7 @@ export function createLiveKitEngine(): VoiceEngine {
 			const r = room;
 			room = undefined;
 			listener = undefined; // a left call reports nothing more
+			stopWatchingMix();
 			await r?.disconnect();
 			nodes.clear();
 		}

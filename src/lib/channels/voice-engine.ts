@@ -1,5 +1,6 @@
 // The narrow seam between the call (VoiceRoom) and the media library. The LiveKit side
 // lives in livekit-engine.ts and is imported on first join only; tests fake this interface.
+import type { CallAudio } from './call-audio.js';
 
 export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -45,4 +46,4 @@ export interface VoiceEngine {
 export type EngineFactory = () => Promise<VoiceEngine>;
 
 /** The real factory: livekit-client stays out of the first screen's bundle. */
-export const loadLiveKitEngine: EngineFactory = () => import('./livekit-engine.js').then((m) => m.createLiveKitEngine());
+export const loadLiveKitEngine = (audio: CallAudio): EngineFactory => () => import('./livekit-engine.js').then((m) => m.createLiveKitEngine(audio));

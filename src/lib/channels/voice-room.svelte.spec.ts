@@ -29,7 +29,7 @@ class FakeEngine implements VoiceEngine {
 	disconnect = vi.fn(async () => {});
 }
 
-function setup(tokenError?: ConnectError) {
+function setup(tokenError?: ConnectError, supported: () => boolean = () => true) {
 	const engine = new FakeEngine();
 	const loads = vi.fn(async () => engine);
 	const requested: string[] = [];
@@ -45,9 +45,12 @@ function setup(tokenError?: ConnectError) {
 	const announce = vi.fn();
 	const sounds = { joined: vi.fn(), left: vi.fn() };
 	const releaseWakeLock = vi.fn();
+	const audio = { open: vi.fn(), close: vi.fn() };
 	const room = new VoiceRoom({
 		client: () => createClient(ChannelsService, transport),
 		engine: loads,
+		supported,
+		audio,
 		prefs: () => DEFAULT_PREFS,
 		announce,
 		sounds,
@@ -55,7 +58,7 @@ function setup(tokenError?: ConnectError) {
 		meter: () => () => {},
 		speaking: () => () => false
 	});
-	return { room, engine, loads, requested, announce, sounds, releaseWakeLock };
+	return { room, engine, loads, requested, announce, sounds, releaseWakeLock, audio };
 }
 
 const alice = { identity: 'did:plc:alice', name: 'alice.test', muted: false, speaking: false };
@@ -165,5 +168,82 @@ describe('VoiceRoom', () => {
 		expect(t.room.error).toBe('This channel no longer exists.');
 		expect(t.room.status).toBe('idle');
 		expect(t.requested).toEqual(['nope']);
+	});
+
+	it('a browser that cannot make calls gets a final message: no token asked, no engine loaded, no sound opened', async () => {
+		t = setup(undefined, () => false);
+		await t.room.join('lobby');
+		expect(t.room.error).toMatch(/^This browser can't make voice calls\. /);
+		expect(t.room.status).toBe('idle');
+		expect(t.room.channelId).toBeUndefined();
+		expect(t.requested).toEqual([]);
+		expect(t.loads).not.toHaveBeenCalled();
+		expect(t.audio.open).not.toHaveBeenCalled();
+		expect(t.releaseWakeLock).not.toHaveBeenCalled();
+	});
+
+	it('opens the call’s audio inside the Join tap, before anything is awaited', () => {
+		const joined = t.room.join('lobby');
+		// join() has not yielded yet: this is still the tap's synchronous handler.
+		expect(t.audio.open).toHaveBeenCalledOnce();
+		expect(t.requested).toEqual([]);
+		return joined;
+	});
+
+	it('switching channels keeps one audio context; leaving closes it', async () => {
+		await t.room.join('lobby');
+		await t.room.join('music');
+		expect(t.audio.close).not.toHaveBeenCalled();
+		await t.room.leave();
+		expect(t.audio.close).toHaveBeenCalledOnce();
+		expect(t.sounds.left.mock.invocationCallOrder[0]).toBeLessThan(t.audio.close.mock.invocationCallOrder[0]!);
+	});
+
+	it('a final join error closes the call’s audio', async () => {
+		t = setup(new ConnectError('no', Code.PermissionDenied));
+		await t.room.join('lobby');
+		expect(t.room.error).toBe('You are not allowed to join this channel.');
+		expect(t.audio.open).toHaveBeenCalledOnce();
+		expect(t.audio.close).toHaveBeenCalledOnce();
+	});
+
+	it('LiveKit’s “not supported” error is final when WebRTC is gone, not retried as a network failure', async () => {
+		let webrtc = true;
+		t = setup(undefined, () => webrtc);
+		// WebRTC disappears between the check and the connect (an extension, a policy).
+		t.engine.connect.mockImplementationOnce(async () => {
+			webrtc = false;
+			throw new Error("LiveKit doesn't seem to be supported on this browser.");
+		});
+		vi.useFakeTimers();
+		try {
+			await t.room.join('lobby');
+			await vi.advanceTimersByTimeAsync(30_000); // far past every retry's backoff
+		} finally {
+			vi.useRealTimers();
+		}
+		expect(t.room.error).toMatch(/^This browser can't make voice calls/);
+		expect(t.room.status).toBe('idle');
+		expect(t.requested).toEqual(['lobby']);
+		expect(t.engine.connect).toHaveBeenCalledOnce();
+	});
+
+	it('a network failure while joining in a browser that can call is retried, not final', async () => {
+		t.engine.connect.mockImplementationOnce(async () => {
+			throw new TypeError('Failed to fetch');
+		});
+		vi.useFakeTimers();
+		try {
+			const joined = t.room.join('lobby');
+			await vi.advanceTimersByTimeAsync(10_000);
+			await joined;
+		} finally {
+			vi.useRealTimers();
+		}
+		expect(t.room.error).toBeUndefined();
+		expect(t.room.status).toBe('connected');
+		expect(t.requested).toEqual(['lobby', 'lobby']);
+		expect(t.audio.open).toHaveBeenCalledOnce();
+		expect(t.audio.close).not.toHaveBeenCalled();
 	});
 });

@@ -12,12 +12,17 @@ import type { VoicePrefs } from './voice-prefs.svelte.js';
 import { Mixer } from './mixer.svelte.js';
 import { backoffDelay } from './backoff.js';
 import { describeJoinError } from './call-errors.js';
+import { UNSUPPORTED_TEXT } from './call-support.js';
 
 export type CallStatus = 'idle' | Exclude<LinkState, 'disconnected'>;
 
 export interface VoiceRoomDeps {
 	client: () => Client<typeof ChannelsService>;
 	engine: EngineFactory;
+	/** Whether this browser can make calls at all (WebRTC, Web Audio): asked before joining. */
+	supported: () => boolean;
+	/** The call's AudioContext: opened inside the Join tap, closed when the call ends. */
+	audio: { open(): void; close(): void };
 	prefs: () => VoicePrefs;
 	announce: (text: string) => void;
 	sounds: { joined(): void; left(): void };
@@ -65,6 +70,8 @@ export class VoiceRoom {
 	/** Joins `channelId`, leaving any other channel first (one tap switches). */
 	async join(channelId: string): Promise<void> {
 		if (this.#channelId === channelId && this.#status !== 'idle') return;
+		if (!this.#deps.supported()) return this.#fail(UNSUPPORTED_TEXT);
+		this.#deps.audio.open(); // before any await: Safari starts sound only inside the tap
 		if (this.#channelId) await this.#disconnect();
 		this.#channelId = channelId;
 		this.#error = undefined;
@@ -93,7 +100,7 @@ export class VoiceRoom {
 			this.#micProblem = await engine.publishMic(!this.micOpen);
 		} catch (err) {
 			if (generation !== this.#generation) return;
-			const message = describeJoinError(err);
+			const message = describeJoinError(err, this.#deps.supported);
 			if (message.final) return this.#fail(message.text);
 			await this.#engine?.disconnect();
 			await new Promise((r) => setTimeout(r, backoffDelay(attempt, { baseMs: 500, maxMs: 8000 })));
@@ -141,12 +148,14 @@ export class VoiceRoom {
 
 	#fail(text: string): void {
 		this.#error = text;
+		this.#deps.audio.close();
 		void this.#disconnect();
 	}
 
 	async leave(): Promise<void> {
 		if (!this.#channelId) return;
 		if (this.#deps.prefs().sounds && this.#status === 'connected') this.#deps.sounds.left();
+		this.#deps.audio.close(); // after a grace, so the leave blip is heard
 		await this.#disconnect();
 		this.#deps.announce('You left the channel.');
 	}
@@ -222,6 +231,7 @@ export class VoiceRoom {
 	}
 
 	reset(): void {
+		this.#deps.audio.close();
 		void this.#disconnect();
 		this.mixer.reset();
 		this.#muted = false;

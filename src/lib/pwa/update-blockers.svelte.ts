@@ -6,6 +6,8 @@
 // VoiceRoom's `connected` getter), the prompt appears by itself as soon as it turns false.
 // A blocker that reads plain variables must call `updateBlockers.recheck()` when it changes.
 
+import { untrack } from 'svelte';
+
 export type UpdateBlocker = () => boolean;
 
 export class UpdateBlockers {
@@ -14,9 +16,11 @@ export class UpdateBlockers {
 
 	/** Registers a blocker; returns the function that removes it. */
 	add(isBlocking: UpdateBlocker): () => void {
-		this.#blockers = [...this.#blockers, isBlocking];
+		// Untracked: callers register from an $effect, which would otherwise depend on the list
+		// it writes and re-run without end (Svelte's effect_update_depth_exceeded).
+		this.#blockers = [...untrack(() => this.#blockers), isBlocking];
 		return () => {
-			this.#blockers = this.#blockers.filter((b) => b !== isBlocking);
+			this.#blockers = untrack(() => this.#blockers).filter((b) => b !== isBlocking);
 		};
 	}
 
