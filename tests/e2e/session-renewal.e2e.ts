@@ -107,14 +107,26 @@ test.describe('renewal keeps the session through passing trouble', () => {
 		test.setTimeout(90_000);
 		pageErrors.expect(/ERR_FAILED|Failed to load|aborted/);
 		await signIn(page, account(stack, 'alice.test'));
-		// The PDS never answers the first request: a phone on a dead cell.
-		const hang = await fault(context, SERVICE_AUTH, () => new Promise<void>(() => {}));
+		const status = page.getByTestId('directory-status');
+		await expect(status).toHaveText('Live');
+		// Every text the status shows from now on, however briefly.
+		await status.evaluate((el) => {
+			const seen: string[] = [];
+			(window as unknown as { seenStatuses: string[] }).seenStatuses = seen;
+			new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+		});
+		const first = (await storedAppState(page)).session as Stored;
+		// The PDS never answers the first request (a phone on a dead cell); later ones pass.
+		const pds = await fault(context, SERVICE_AUTH, (route) => (pds.hits.count === 1 ? new Promise<void>(() => {}) : route.continue()));
 		await untilJwtExpires(page);
-		await expect.poll(() => hang.hits.count).toBe(1);
-		await hang.heal();
-		await expect(page.getByTestId('directory-status')).toHaveText('Reconnecting…');
+		await expect.poll(() => pds.hits.count).toBeGreaterThanOrEqual(1);
 		await expectStillSignedIn(page, 'alice.test');
-		await expect(page.getByTestId('directory-status')).toHaveText('Live', { timeout: 40_000 });
+		// The hung attempt gives up (renewal's timeout) and the next one goes through.
+		await expect.poll(() => pds.hits.count, { timeout: 40_000 }).toBeGreaterThanOrEqual(2);
+		await expect(status).toHaveText('Live', { timeout: 20_000 });
+		expect(((await storedAppState(page)).session as Stored).token).not.toBe(first.token);
+		expect(await page.evaluate(() => (window as unknown as { seenStatuses: string[] }).seenStatuses)).toContain('Reconnecting…');
+		await expectStillSignedIn(page, 'alice.test');
 	});
 });
 
