@@ -17,6 +17,7 @@ import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { ChannelOccupancy } from './voice/occupancy.js';
 import { startOccupancySources } from './voice/occupancy-sources.js';
+import { liveKitOneCall, type EndOtherCalls } from './voice/one-call.js';
 import { channelRooms, type ChannelRooms } from './voice/rooms.js';
 import { StreamQuota } from './voice/stream-quota.js';
 import type { WatchTuning } from './voice/watch.js';
@@ -57,6 +58,8 @@ export interface VoiceDeps {
   rooms: ChannelRooms;
   streams: StreamQuota;
   watch?: WatchTuning;
+  /** One call per person: ends the caller's calls in other channels (voice/one-call.ts). */
+  endOtherCalls?: EndOtherCalls;
 }
 
 export function createRoutes(config: ServerConfig, authority: SessionAuthority, voice: VoiceDeps, version = serverVersion()) {
@@ -79,7 +82,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
     ttlMs: (config.sessionTtlSeconds + 60) * 1000,
   });
   const handler = connectNodeAdapter({
-    routes: createRoutes(config, authority, { occupancy, rooms, streams, watch: options.watch }),
+    routes: createRoutes(config, authority, { occupancy, rooms, streams, watch: options.watch, endOtherCalls: liveKitOneCall(config.livekit, occupancy, rooms, log) }),
     // Logging first (outermost) so that refused calls are logged too.
     interceptors: [
       logRequests(log),

@@ -1,6 +1,7 @@
 // PLC + PDS from @atproto/dev-env (TestNetworkNoAppView), in this process, with demo accounts.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pdsListener } from './pds-listener.js';
 import { STACK_DIR } from './config.js';
 
 export interface DemoAccount {
@@ -22,6 +23,10 @@ export interface Atproto {
   /** PDS URL (its public URL and OAuth issuer), e.g. http://localhost:2583. */
   pdsUrl: string;
   accounts: DemoAccount[];
+  /** Closes the PDS's HTTP listener and every open connection; its data and keys stay. */
+  stopPds(): Promise<void>;
+  /** Listens again on the same port: the same PDS, accounts and OAuth sessions. */
+  startPds(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,7 +45,10 @@ export async function startAtproto(ports: { PLC: number; PDS: number }): Promise
       blobstoreDiskLocation: path.join(dataDir, 'blobs'),
     },
   });
+  const listener = pdsListener(network.pds.server.server);
   const stop = async () => {
+    // dev-env's close() closes the listener itself: it must be listening again first.
+    await listener.start();
     await network.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
@@ -60,7 +68,7 @@ export async function startAtproto(ports: { PLC: number; PDS: number }): Promise
         throw new Error(`PDS resolves ${account.handle} to ${body.did ?? `HTTP ${res.status}`}, expected ${account.did}`);
       }
     }
-    return { plcUrl: network.plc.url, pdsUrl: network.pds.url, accounts, stop };
+    return { plcUrl: network.plc.url, pdsUrl: network.pds.url, accounts, stopPds: listener.stop, startPds: listener.start, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw new Error(`PLC/PDS (dev-env) started but creating the demo accounts failed: ${err instanceof Error ? err.message : err}`);

@@ -1,26 +1,65 @@
 // The running stack's control socket. Tests and benchmarks run in other processes than the
-// one that owns the stack; to prove that calls survive an SFU restart they ask it to stop
-// and start LiveKit here, and the orchestrator keeps tracking the new process, so a stop
-// still leaves nothing behind. A Unix socket in .stack/ (owner-only), not a TCP port:
-// nothing else on the machine can reach it.
+// one that owns the stack; to prove that calls survive a part going down they ask it here to
+// stop and start the API server, Envoy, LiveKit or the PDS, and the orchestrator keeps
+// tracking the new processes, so a stop still leaves nothing behind. A Unix socket in
+// .stack/ (owner-only), not a TCP port: nothing else on the machine can reach it.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { STACK_DIR } from './config.js';
+import type { Restartable } from './restartable.js';
 
 export const CONTROL_SOCKET = path.join(STACK_DIR, 'control.sock');
 
 export type ControlActions = Record<string, () => Promise<void>>;
 
+export interface ControlledParts {
+  api: Restartable;
+  envoy: Restartable;
+  livekit: Restartable;
+  pds: { stopPds(): Promise<void>; startPds(): Promise<void> };
+}
+
+/**
+ * `<part>/stop`, `<part>/start`, `<part>/restart` for api, envoy, livekit and pds, plus
+ * `api/kill` and `envoy/kill` (SIGKILL, like a crash). Each answers once the part is down,
+ * or once it is up and passes its health check again.
+ */
+export function controlActions(parts: ControlledParts): ControlActions {
+  const actions: ControlActions = {
+    'pds/stop': () => parts.pds.stopPds(),
+    'pds/start': () => parts.pds.startPds(),
+    // A graceful LiveKit stop drains rooms first: stop it abruptly, like a crash.
+    'livekit/stop': () => parts.livekit.stop({ abrupt: true }),
+    'livekit/start': () => parts.livekit.start(),
+  };
+  for (const [key, part] of [['api', parts.api], ['envoy', parts.envoy]] as const) {
+    actions[`${key}/stop`] = () => part.stop(); // SIGTERM: the part shuts down gracefully
+    actions[`${key}/kill`] = () => part.stop({ abrupt: true });
+    actions[`${key}/start`] = () => part.start();
+  }
+  for (const key of ['api', 'envoy', 'livekit', 'pds']) {
+    actions[`${key}/restart`] = async () => {
+      await actions[`${key}/stop`]!();
+      await actions[`${key}/start`]!();
+    };
+  }
+  return actions;
+}
+
 export async function serveControl(actions: ControlActions): Promise<{ close(): Promise<void> }> {
   fs.rmSync(CONTROL_SOCKET, { force: true });
+  // One action at a time: a start racing a stop of the same part would leave either state.
+  let queue: Promise<unknown> = Promise.resolve();
   const server = http.createServer((req, res) => {
     const action = actions[(req.url ?? '').replace(/^\//, '')];
     if (req.method !== 'POST' || !action) {
       res.writeHead(404).end(`unknown action; known: ${Object.keys(actions).join(', ')}`);
       return;
     }
-    action().then(
+    const done = queue.then(action);
+    queue = done.catch(() => {});
+    done.then(
       () => res.writeHead(204).end(),
       (err: unknown) => res.writeHead(500).end(err instanceof Error ? err.message : String(err)),
     );

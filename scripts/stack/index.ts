@@ -6,8 +6,9 @@ import path from 'node:path';
 import { BUILD_DIR, buildApp, hasBuild, serveApp } from './app.js';
 import { startAtproto, type Atproto, type DemoAccount } from './atproto.js';
 import { startApiServer, startEnvoy, startLiveKit, type Track } from './components.js';
+import { Restartable } from './restartable.js';
 import { DEFAULT_PORTS, HOST, LOGS_DIR, ROOT, STACK_FILE, livekitKeys, log, resolvePorts, since, type Ports } from './config.js';
-import { serveControl } from './control.js';
+import { controlActions, serveControl } from './control.js';
 import { checkPortsFree, httpGet } from './processes.js';
 import { ensureChromium, ensureEnvoy, ensureLiveKit } from './tools.js';
 
@@ -38,7 +39,7 @@ export interface StackOptions {
   /** API server entry, relative to the repo (default server/main.ts or MICROCLIMATE_API_ENTRY). */
   apiEntry?: string;
   chromium?: boolean; // also make sure Chromium is installed and report its path
-  timeoutMs?: number; // per component health check (default 30 s)
+  timeoutMs?: number; // per component health check (default 60 s: the machine may be busy)
 }
 
 export interface Stack {
@@ -59,7 +60,7 @@ function runningStackHint(): string {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const t0 = performance.now();
-  const timeout = options.timeoutMs ?? 30_000;
+  const timeout = options.timeoutMs ?? 60_000;
   const ports = resolvePorts(options.ports);
   const url = (port: number) => `http://${HOST}:${port}`;
   const lk = livekitKeys();
@@ -105,18 +106,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const track: Track = (component) => stops.push(component);
-  // LiveKit can be stopped and started again through the control socket: the stack stops
-  // whichever LiveKit process is current.
-  let livekitProc: Parameters<Track>[0] | undefined;
-  const trackLiveKit: Track = (component) => {
-    if (!livekitProc) track({ name: 'LiveKit', stop: (o) => livekitProc?.stop(o) ?? Promise.resolve() });
-    livekitProc = component;
-  };
+  const lkConfig = { url: `ws://${HOST}:${ports.LIVEKIT}`, httpUrl: url(ports.LIVEKIT), ...lk };
+  // The parts the control socket can stop and start again; each stays tracked through restarts.
+  const livekitPart = new Restartable('LiveKit', track, (t) => startLiveKit(livekitBin, ports, t, timeout));
+  const apiPart = new Restartable('API server', track, (t) => startApiServer(apiEntry, ports, { plcUrl, pdsUrl, livekit: lkConfig }, t, timeout));
 
   try {
     // PLC + PDS (dev-env takes seconds to import), LiveKit and the API server start together.
     log(`starting PLC + PDS, LiveKit and the API server; logs in ${path.relative(ROOT, LOGS_DIR)}/`);
-    const livekit = { url: `ws://${HOST}:${ports.LIVEKIT}`, httpUrl: url(ports.LIVEKIT), ...lk };
+    const livekit = lkConfig;
     const startAtprotoTimed = async () => {
       const t1 = performance.now();
       const result = await startAtproto(ports);
@@ -126,15 +124,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const [atprotoResult, ...others] = await Promise.allSettled([
       startAtprotoTimed(),
-      startLiveKit(livekitBin, ports, trackLiveKit, timeout),
-      startApiServer(apiEntry, ports, { plcUrl, pdsUrl, livekit }, track, timeout),
+      livekitPart.start(),
+      apiPart.start(),
     ]);
     const failed = [atprotoResult, ...others].find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const atproto = (atprotoResult as PromiseFulfilledResult<Atproto>).value;
     if (atproto.plcUrl !== plcUrl || atproto.pdsUrl !== pdsUrl) throw new Error(`dev-env URLs differ from the expected: ${atproto.plcUrl} ${atproto.pdsUrl}`);
 
-    await startEnvoy(envoyBin, ports, track, timeout);
+    const envoyPart = new Restartable('Envoy', track, (t) => startEnvoy(envoyBin, ports, t, timeout));
+    await envoyPart.start();
 
     const t = performance.now();
     const app = await serveApp(ports.APP);
@@ -143,11 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (page.status !== 200) throw new Error(`app (static server) answers HTTP ${page.status} for a deep link`);
     log(`app ready on ${url(ports.APP)} (${since(t)})`);
 
-    const control = await serveControl({
-      // Abrupt, like a crash: a graceful LiveKit stop drains rooms first.
-      'livekit/stop': async () => livekitProc?.stop({ abrupt: true }),
-      'livekit/start': () => startLiveKit(livekitBin, ports, trackLiveKit, timeout),
-    });
+    const control = await serveControl(controlActions({ livekit: livekitPart, api: apiPart, envoy: envoyPart, pds: atproto }));
     track({ name: 'control socket', stop: () => control.close() });
 
     const info: StackInfo = {

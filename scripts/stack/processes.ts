@@ -70,10 +70,14 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const logsWritten = new Set<string>();
+
 export function startProcess(opts: SpawnOptions): Managed {
   fs.mkdirSync(LOGS_DIR, { recursive: true });
   const logFile = path.join(LOGS_DIR, `${opts.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.log`);
-  const fd = fs.openSync(logFile, 'w');
+  // A part restarted through the control socket appends to its log: the crash stays readable.
+  const fd = fs.openSync(logFile, logsWritten.has(logFile) ? 'a' : 'w');
+  logsWritten.add(logFile);
   const child = spawn(opts.command, opts.args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
@@ -113,7 +117,10 @@ export async function waitHealthy(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
-  for (;;) {
+  // The PDS runs in this process and hashes passwords while it starts: on a loaded machine it
+  // can block the event loop for seconds, so every check's own timer fires first. One more
+  // check after the deadline gives a part that is up a fair chance to answer.
+  for (let last = false; ; ) {
     if (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)) {
       const how = proc.child.exitCode !== null ? `code ${proc.child.exitCode}` : `signal ${proc.child.signalCode}`;
       throw new Error(`${name} exited (${how}) before it was ready. Last lines of ${proc.logFile}:\n${tailLog(proc.logFile)}`);
@@ -123,7 +130,11 @@ export async function waitHealthy(
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
     }
-    if (Date.now() > deadline) {
+    if (Date.now() > deadline && !last) {
+      last = true;
+      continue;
+    }
+    if (last) {
       const logPart = proc ? ` Last lines of ${proc.logFile}:\n${tailLog(proc.logFile)}` : '';
       throw new Error(`${name} was not ready after ${timeoutMs / 1000} s (${what}${lastError ? `: ${lastError}` : ''}).${logPart}`);
     }

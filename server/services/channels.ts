@@ -9,6 +9,7 @@ import { mintChannelPass } from '../voice/channel-token.js';
 import type { ChannelOccupancy } from '../voice/occupancy.js';
 import type { ChannelRooms } from '../voice/rooms.js';
 import type { StreamQuota } from '../voice/stream-quota.js';
+import type { EndOtherCalls } from '../voice/one-call.js';
 import { channelList, untilSessionEnds, watchChannels, type WatchTuning } from '../voice/watch.js';
 
 export interface ChannelsDeps {
@@ -16,6 +17,7 @@ export interface ChannelsDeps {
   rooms: ChannelRooms;
   streams: StreamQuota;
   watch?: WatchTuning;
+  endOtherCalls?: EndOtherCalls;
 }
 
 export function channelsService(config: ServerConfig, deps: ChannelsDeps): ServiceImpl<typeof ChannelsService> {
@@ -52,6 +54,8 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
       if (max > 0 && occupancy.count(channel.id) >= max && !occupancy.isIn(channel.id, session.did)) {
         throw new ConnectError(`"${channel.name}" is full (${max} people)`, Code.ResourceExhausted);
       }
+      // One call per person: joining here ends this person's call in any other channel.
+      await deps.endOtherCalls?.(session.did, channel.id);
       const pass = await mintChannelPass(
         { url, apiKey, apiSecret },
         { room: rooms.roomOf(channel.id), session, ttlSeconds: config.channelTokenTtlSeconds, maxParticipants: max },

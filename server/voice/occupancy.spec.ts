@@ -45,6 +45,22 @@ describe('live changes (webhooks)', () => {
     expect(occupancy.count('lobby')).toBe(0);
   });
 
+  it('one person on two devices is listed once: a join in another channel moves them, the old leave and late events change nothing', () => {
+    occupancy.seat('lobby', alice);
+    const phone = { ...alice, sid: 'PA_9' };
+    occupancy.seat('music', phone);
+    expect(occupancy.participants('lobby')).toEqual([]);
+    expect(occupancy.participants('music')).toEqual([{ did: alice.did, handle: alice.handle, muted: true }]);
+    occupancy.seat('lobby', alice); // a late event of the old session
+    occupancy.unseat('lobby', alice.did, alice.sid); // its leave, once LiveKit removed it
+    expect(occupancy.snapshot().flatMap((c) => c.participants.map((p) => `${c.channelId} ${p.did}`))).toEqual([`music ${alice.did}`]);
+    expect(events).toEqual([
+      { kind: 'joined', channelId: 'lobby', participant: { did: alice.did, handle: 'alice.test', muted: true } },
+      { kind: 'left', channelId: 'lobby', did: alice.did },
+      { kind: 'joined', channelId: 'music', participant: { did: alice.did, handle: 'alice.test', muted: true } },
+    ]);
+  });
+
   it('a late or replayed joined of a session that already left brings no ghost back', () => {
     occupancy.seat('lobby', alice);
     occupancy.unseat('lobby', alice.did, alice.sid);

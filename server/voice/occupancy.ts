@@ -88,10 +88,18 @@ export class ChannelOccupancy {
     return () => this.#events.off('change', listener);
   }
 
-  /** Someone is in the channel through LiveKit session `seat.sid` (joined, or a newer session took over). */
+  /**
+   * Someone is in the channel through LiveKit session `seat.sid` (joined, or a newer session
+   * took over). A person is in one call at a time (voice/one-call.ts ends the other one), so
+   * a join anywhere takes them out of any other channel at once: the list never shows them
+   * twice while LiveKit's "left" for the old room is on its way.
+   */
   seat(channelId: string, seat: Seat): void {
     const seats = this.#live(channelId);
     if (!seats || this.#left.has(seat.sid)) return;
+    for (const [otherId, other] of this.#channels) {
+      if (otherId !== channelId && other.has(seat.did)) this.#remove(otherId, this.#live(otherId)!, seat.did);
+    }
     this.#put(channelId, seats, seat);
   }
 

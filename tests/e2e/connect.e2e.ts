@@ -44,7 +44,8 @@ test.describe('connect screen', () => {
 		expect(calls).toEqual([]);
 	});
 
-	test('says when nothing answers at the address', async ({ page }) => {
+	test('says when nothing answers at the address', async ({ page, pageErrors }) => {
+		pageErrors.expectFailedRequest(/http:\/\/127\.0\.0\.1:9\/[^)]*/);
 		await page.goto('/connect');
 		await page.getByLabel('Server').fill('http://127.0.0.1:9');
 		await page.getByRole('button', { name: 'Check' }).click();
@@ -53,7 +54,9 @@ test.describe('connect screen', () => {
 		);
 	});
 
-	test('says when the address answers but is not a Microclimate server', async ({ page, stack }) => {
+	test('says when the address answers but is not a Microclimate server', async ({ page, stack, pageErrors }) => {
+		// The PDS answers the server-info call with 404: that is how the app finds out.
+		pageErrors.expectFailedRequest(/http:\/\/[^)]*\/microclimate\.auth\.v1\.AuthService\/GetServerInfo/);
 		await page.goto('/connect');
 		await page.getByLabel('Server').fill(stack.pds);
 		await page.getByRole('button', { name: 'Check' }).click();

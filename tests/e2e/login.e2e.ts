@@ -104,7 +104,9 @@ test.describe('sign-in refusals', () => {
 		await expectNothingStored(page);
 	});
 
-	test('a handle that does not resolve', async ({ page }) => {
+	test('a handle that does not resolve', async ({ page, pageErrors }) => {
+		// The resolver's 400 for the unknown handle is what this test provokes.
+		pageErrors.expectFailedRequest(/http:\/\/[^)]*\/xrpc\/com\.atproto\.identity\.resolveHandle\?handle=nobody\.test/);
 		const popup = await openSignInPopup(page, 'nobody.test');
 		await expect(page.getByRole('alert')).toHaveText(
 			'We couldn’t find the account @nobody.test. Check the handle: it looks like alice.bsky.social.'
@@ -113,7 +115,8 @@ test.describe('sign-in refusals', () => {
 		await expectNothingStored(page);
 	});
 
-	test('an unreachable server', async ({ page }) => {
+	test('an unreachable server', async ({ page, pageErrors }) => {
+		pageErrors.expectFailedRequest(/http:\/\/127\.0\.0\.1:9\/[^)]*/);
 		await page.goto('/connect');
 		await page.getByLabel('Server').fill('http://127.0.0.1:9');
 		await page.getByRole('button', { name: 'Check' }).click();
@@ -123,7 +126,9 @@ test.describe('sign-in refusals', () => {
 		await expectNothingStored(page);
 	});
 
-	test('a URL that answers but is not a Microclimate server', async ({ page, stack }) => {
+	test('a URL that answers but is not a Microclimate server', async ({ page, stack, pageErrors }) => {
+		// The PDS answers the server-info call with 404: that is how the app finds out.
+		pageErrors.expectFailedRequest(/http:\/\/[^)]*\/microclimate\.auth\.v1\.AuthService\/GetServerInfo/);
 		await page.goto('/connect');
 		await page.getByLabel('Server').fill(stack.pds);
 		await page.getByRole('button', { name: 'Check' }).click();

@@ -38,7 +38,9 @@ test.describe('service worker', () => {
 		for (const f of lazy) expect(precached).not.toContain(`/${f}`);
 	});
 
-	test('offline, a reload shows the signed-in shell and "Offline"; back online the channels return by themselves', async ({ page, context, stack }) => {
+	test('offline, a reload shows the signed-in shell and "Offline"; back online the channels return by themselves', async ({ page, context, stack, pageErrors }) => {
+		// Requests the app makes while offline fail, and the browser says so.
+		pageErrors.expect(/^Failed to load resource: net::ERR_INTERNET_DISCONNECTED\b/);
 		await signIn(page, account(stack, 'alice.test'));
 		await expect(page.getByText('Lobby')).toBeVisible();
 		await activeWorkerPrecache(page);

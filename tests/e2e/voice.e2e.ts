@@ -154,8 +154,12 @@ test.describe('voice channels', () => {
 		await expect(mute).toHaveAttribute('aria-pressed', 'false');
 	});
 
-	test('a dropped network: the call shows "Reconnecting…", then comes back by itself', async () => {
+	test('a dropped network: the call shows "Reconnecting…", then comes back by itself', async ({ pageErrors }) => {
 		test.setTimeout(90_000);
+		// What going offline provokes: the browser's reports of requests that could not go
+		// out, and livekit-client's own log of its failed reconnection attempts.
+		pageErrors.expect(/net::ERR_INTERNET_DISCONNECTED/);
+		pageErrors.expect(/^Failed to fetch \{room: lobby\b/);
 		await alice.context.setOffline(true);
 		await expect(alice.page.getByTestId('call-status')).toHaveText('Reconnecting…', { timeout: 20_000 });
 		await alice.context.setOffline(false);
@@ -165,8 +169,13 @@ test.describe('voice channels', () => {
 		await expect.poll(async () => nearTone(await receivedPeak(alice.page), BOB), { timeout: 30_000, intervals: [200] }).toBe(true);
 	});
 
-	test('LiveKit stopped and restarted mid-call: both show "reconnecting", then hear each other again without a click', async () => {
+	test('LiveKit stopped and restarted mid-call: both show "reconnecting", then hear each other again without a click', async ({ pageErrors }) => {
 		test.setTimeout(120_000);
+		// LiveKit is down on purpose: refused connections to it and livekit-client's log of them.
+		const sfu = new URL(stack.livekit.url).host.replace(/\./g, '\\.');
+		pageErrors.expect(new RegExp(`^WebSocket connection to 'wss?://${sfu}/rtc\\b.* failed`));
+		pageErrors.expectFailedRequest(new RegExp(`https?://${sfu}/.*`));
+		pageErrors.expect(/^(error reading from signal stream|Received leave request while trying to \(re\)connect|Failed to fetch) \{room: lobby\b/);
 		await stopLiveKit(stack);
 		const stopped = Date.now();
 		await expect(alice.page.getByTestId('call-status')).toHaveText('Reconnecting…', { timeout: 15_000 });

@@ -1,6 +1,7 @@
 // What to tell the person when joining fails, and whether trying again could help.
 import { Code, ConnectError } from '@connectrpc/connect';
 import { canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
+import { EngineUnavailable } from './voice-engine.js';
 
 /**
  * LiveKit's errors that no retry can fix, by name: livekit-client stays out of the first
@@ -14,6 +15,8 @@ const UNRECOVERABLE: Record<string, string> = {
 };
 
 export function describeJoinError(err: unknown, supported: () => boolean = canMakeCalls): { text: string; final: boolean } {
+	// Retrying cannot bring back a chunk the host no longer has; a reload (the update) can.
+	if (err instanceof EngineUnavailable) return { text: 'Calls can’t start: this version of Microclimate is out of date. Reload to update.', final: true };
 	if (err instanceof ConnectError) {
 		switch (err.code) {
 			case Code.NotFound:

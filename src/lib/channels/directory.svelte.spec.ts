@@ -227,4 +227,50 @@ describe('ChannelDirectory', () => {
 		stop = d.start({ client: createClient(ChannelsService, transport), renew: async () => 'x', silenceMs: 50, backoff: { baseMs: 10, maxMs: 10 }, events: new EventTarget(), isOnline: () => true });
 		await vi.waitFor(() => expect(d.channels?.[0]?.people).toEqual([bob]));
 	});
+
+	describe('backoff against a proxy that closes each stream right after its snapshot', () => {
+		beforeEach(() => vi.useFakeTimers());
+		afterEach(() => vi.useRealTimers());
+
+		/** A server whose streams last `lifeMs(n)` after their snapshot; records when each opened. */
+		function closingServer(lifeMs: (n: number) => number) {
+			const opened: number[] = [];
+			const transport = createRouterTransport(({ service }) => {
+				service(ChannelsService, {
+					async *watchChannels() {
+						opened.push(Date.now());
+						yield { event: snapshot([alice]) };
+						const life = lifeMs(opened.length);
+						if (life) await new Promise((r) => setTimeout(r, life));
+					}
+				});
+			});
+			const d = new ChannelDirectory();
+			stop = d.start({
+				client: createClient(ChannelsService, transport),
+				renew: async () => 'x',
+				backoff: { baseMs: 500, maxMs: 15_000, random: () => 0 },
+				events: new EventTarget(),
+				isOnline: () => true
+			});
+			return opened;
+		}
+
+		it('keeps backing off: a snapshot alone does not reset the delay', async () => {
+			const opened = closingServer(() => 0);
+			await vi.advanceTimersByTimeAsync(20_000);
+			// Delays 250, 500, 1000, 2000, 4000, 7500 ms: 6 reopenings in 20 s, not one every 250 ms.
+			expect(opened.length).toBeLessThanOrEqual(7);
+			const gaps = opened.slice(1).map((t, i) => t - opened[i]!);
+			expect(gaps.slice(0, 5)).toEqual([250, 500, 1000, 2000, 4000]);
+		});
+
+		it('starts the backoff over once a stream stayed up 30 s', async () => {
+			// Streams 1-3 close at once, stream 4 stays up 30 s, the rest close at once.
+			const opened = closingServer((n) => (n === 4 ? 30_000 : 0));
+			await vi.advanceTimersByTimeAsync(1750 + 30_000 + 250 + 10);
+			const gaps = opened.slice(1).map((t, i) => t - opened[i]!);
+			expect(gaps).toEqual([250, 500, 1000, 30_000 + 250]);
+		});
+	});
 });

@@ -3,7 +3,9 @@
 //
 // The stream is the only source: no polling. When it drops, it resumes with capped,
 // jittered exponential backoff, at once when the browser comes back online, and after
-// renewing the session when the server says the JWT expired. Every (re)opened stream
+// renewing the session when the server says the JWT expired. The backoff starts over only
+// after a stream stayed up a while: a proxy that closes every stream right after its
+// snapshot must not make each client reconnect several times a second. Every (re)opened stream
 // starts with a snapshot that replaces the whole list, so no stale person survives a resume.
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
@@ -19,6 +21,8 @@ export interface DirectoryDeps {
 	backoff?: BackoffOptions;
 	/** A stream silent this long (no event, no heartbeat) is treated as dead. */
 	silenceMs?: number;
+	/** A stream that stayed up this long after its snapshot resets the backoff. */
+	stableMs?: number;
 	/** Where `online`/`offline` events come from (window in the browser). */
 	events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 	isOnline?: () => boolean;
@@ -68,15 +72,15 @@ export class ChannelDirectory {
 		const isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
 		let attempt = 0;
 		while (!stopped.aborted) {
-			// A stream that delivered its snapshot and then failed (expiry, a drop) still counts as live.
-			const seen = { snapshot: false };
-			const gotSnapshot = await this.#watchOnce(deps, stopped, seen).then(
-				(got) => ({ got, err: undefined as unknown }),
-				(err: unknown) => ({ got: seen.snapshot, err })
+			const live = { since: undefined as number | undefined };
+			const err = await this.#watchOnce(deps, stopped, live).then(
+				() => undefined,
+				(e: unknown) => ConnectError.from(e)
 			);
 			if (stopped.aborted) return;
-			if (gotSnapshot.got) attempt = 0;
-			const err = gotSnapshot.err === undefined ? undefined : ConnectError.from(gotSnapshot.err);
+			// The backoff starts over only after a stream stayed up: a proxy that closes streams
+			// right after their snapshot must not make every client reconnect several times a second.
+			if (live.since !== undefined && Date.now() - live.since >= (deps.stableMs ?? 30_000)) attempt = 0;
 			// Renewing needs the network (the PDS, then us): offline, wait; the stream reopened
 			// once back online is refused again and renews then.
 			if (err?.code === Code.Unauthenticated && isOnline()) {
@@ -84,15 +88,15 @@ export class ChannelDirectory {
 				if (!token) return; // the session ended; sign-out takes the screen away
 				// The server ends every stream when its session expires: a live list renewed
 				// just now resumes at once and stays on screen as it is (its snapshot replaces it).
-				if (gotSnapshot.got && token !== 'offline') continue;
+				if (live.since !== undefined && token !== 'offline') continue;
 			}
 			this.#status = isOnline() ? 'reconnecting' : 'offline';
 			await this.#sleep(backoffDelay(attempt++, deps.backoff), stopped);
 		}
 	}
 
-	/** One stream; resolves true if it delivered a snapshot before it ended. */
-	async #watchOnce(deps: DirectoryDeps, stopped: AbortSignal, seen: { snapshot: boolean }): Promise<boolean> {
+	/** One stream, until it ends; `live.since` is when it delivered its snapshot. */
+	async #watchOnce(deps: DirectoryDeps, stopped: AbortSignal, live: { since: number | undefined }): Promise<void> {
 		const call = new AbortController();
 		const abort = () => call.abort();
 		stopped.addEventListener('abort', abort);
@@ -103,12 +107,14 @@ export class ChannelDirectory {
 			for await (const res of deps.client.watchChannels({}, { signal: call.signal })) {
 				clearTimeout(watchdog);
 				watchdog = setTimeout(abort, silenceMs);
-				if (res.event.case === 'snapshot') got = seen.snapshot = true;
+				if (res.event.case === 'snapshot' && !got) {
+					got = true;
+					live.since = Date.now();
+				}
 				if (!got) continue; // changes before a snapshot have nothing to apply to
 				this.#channels = applyEvent(this.#channels ?? [], res.event);
 				this.#status = 'live';
 			}
-			return got;
 		} finally {
 			clearTimeout(watchdog);
 			stopped.removeEventListener('abort', abort);

@@ -4,6 +4,8 @@
 // where element volume is read-only).
 import {
 	AudioPresets,
+	ConnectionError,
+	ConnectionErrorReason,
 	ConnectionState,
 	DisconnectReason,
 	MediaDeviceFailure,
@@ -14,7 +16,7 @@ import {
 	type RemoteAudioTrack,
 	type RemoteParticipant
 } from 'livekit-client';
-import type { CaptureSettings, EngineListener, LinkState, MicProblem, RemoteVoice, VoiceEngine } from './voice-engine.js';
+import { CallEnded, type CaptureSettings, type EndCause, type EngineListener, type FinalEnd, type LinkState, type MicProblem, type RemoteVoice, type VoiceEngine } from './voice-engine.js';
 import { voiceReconnectPolicy } from './reconnect-policy.js';
 import type { CallAudio } from './call-audio.js';
 
@@ -25,6 +27,18 @@ const LINK: Record<ConnectionState, LinkState> = {
 	[ConnectionState.Reconnecting]: 'reconnecting',
 	[ConnectionState.SignalReconnecting]: 'reconnecting'
 };
+
+// The server's reasons that end a call for good (voice-engine.ts, EndCause).
+const FINAL: Partial<Record<DisconnectReason, FinalEnd>> = {
+	[DisconnectReason.DUPLICATE_IDENTITY]: 'replaced',
+	[DisconnectReason.PARTICIPANT_REMOVED]: 'removed',
+	[DisconnectReason.ROOM_DELETED]: 'closed'
+};
+
+function endCause(reason: DisconnectReason | undefined): EndCause {
+	if (reason === DisconnectReason.CLIENT_INITIATED) return 'left';
+	return (reason !== undefined && FINAL[reason]) || 'lost';
+}
 
 const FAILURE: Record<MediaDeviceFailure, MicProblem> = {
 	[MediaDeviceFailure.PermissionDenied]: 'denied',
@@ -89,7 +103,7 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 			stopWatchingMix = () => mix.removeEventListener('statechange', mixChanged);
 			r
 				.on(RoomEvent.ConnectionStateChanged, (s) => s !== ConnectionState.Disconnected && to()?.link(LINK[s]))
-				.on(RoomEvent.Disconnected, (reason) => to()?.link('disconnected', reason === DisconnectReason.CLIENT_INITIATED ? 'left' : 'lost'))
+				.on(RoomEvent.Disconnected, (reason) => to()?.link('disconnected', endCause(reason)))
 				.on(RoomEvent.ParticipantConnected, emitPeople)
 				.on(RoomEvent.ParticipantDisconnected, (p) => {
 					nodes.delete(p.identity);
@@ -112,7 +126,11 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 				.on(RoomEvent.AudioPlaybackStatusChanged, reportBlocked)
 				.on(RoomEvent.LocalTrackPublished, () => to()?.micTrack(micTrack()))
 				.on(RoomEvent.LocalTrackUnpublished, () => to()?.micTrack(micTrack()));
-			await r.connect(url, token);
+			await r.connect(url, token).catch((err: unknown) => {
+				// The server answered the join with a leave (another device took the call meanwhile).
+				const end = err instanceof ConnectionError && err.reason === ConnectionErrorReason.LeaveRequest ? FINAL[err.context as DisconnectReason] : undefined;
+				throw end ? new CallEnded(end) : err;
+			});
 			emitPeople();
 			reportBlocked();
 		},

@@ -23,8 +23,28 @@ export interface CaptureSettings {
 	deviceId?: string;
 }
 
+/**
+ * Why a call ended. `left`: this tab left; `lost`: the connection failed (the app rejoins).
+ * The rest are final, never rejoined by the app: `replaced`, the same person joined the
+ * room on another device (LiveKit's DUPLICATE_IDENTITY; rejoining would kick that device
+ * and start a loop); `removed`, the server took them out (PARTICIPANT_REMOVED: they joined
+ * another channel elsewhere); `closed`, the room was deleted (ROOM_DELETED).
+ */
+export type EndCause = 'left' | 'lost' | 'replaced' | 'removed' | 'closed';
+export type FinalEnd = Exclude<EndCause, 'left' | 'lost'>;
+
+/** A join that the server answered by ending the call (see EndCause); final. */
+export class CallEnded extends Error {
+	readonly end: FinalEnd;
+	constructor(end: FinalEnd) {
+		super(`call ended: ${end}`);
+		this.name = 'CallEnded';
+		this.end = end;
+	}
+}
+
 export interface EngineListener {
-	link(state: LinkState, cause?: 'left' | 'lost'): void;
+	link(state: LinkState, cause?: EndCause): void;
 	people(list: RemoteVoice[]): void;
 	audioBlocked(blocked: boolean): void;
 	/** The published microphone track (for the local level meter), or undefined. */
@@ -45,5 +65,19 @@ export interface VoiceEngine {
 
 export type EngineFactory = () => Promise<VoiceEngine>;
 
+/** The call engine's code could not be loaded (after a deploy its chunk may be gone). */
+export class EngineUnavailable extends Error {
+	constructor(cause: unknown) {
+		super('the call engine could not be loaded', { cause });
+		this.name = 'EngineUnavailable';
+	}
+}
+
 /** The real factory: livekit-client stays out of the first screen's bundle. */
-export const loadLiveKitEngine = (audio: CallAudio): EngineFactory => () => import('./livekit-engine.js').then((m) => m.createLiveKitEngine(audio));
+export const loadLiveKitEngine = (audio: CallAudio): EngineFactory => () =>
+	import('./livekit-engine.js').then(
+		(m) => m.createLiveKitEngine(audio),
+		(err: unknown) => {
+			throw new EngineUnavailable(err);
+		}
+	);

@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, createRouterTransport } from '@connec
 import { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { VoiceRoom } from './voice-room.svelte.js';
 import { DEFAULT_PREFS } from './voice-prefs.svelte.js';
-import type { EngineListener, MicProblem, VoiceEngine } from './voice-engine.js';
+import { CallEnded, EngineUnavailable, type EngineListener, type MicProblem, type VoiceEngine } from './voice-engine.js';
 
 class FakeEngine implements VoiceEngine {
 	listener: EngineListener | undefined;
@@ -46,7 +46,7 @@ function setup(tokenError?: ConnectError, supported: () => boolean = () => true)
 	const sounds = { joined: vi.fn(), left: vi.fn() };
 	const releaseWakeLock = vi.fn();
 	const audio = { open: vi.fn(), close: vi.fn() };
-	const room = new VoiceRoom({
+	const deps = {
 		client: () => createClient(ChannelsService, transport),
 		engine: loads,
 		supported,
@@ -57,8 +57,9 @@ function setup(tokenError?: ConnectError, supported: () => boolean = () => true)
 		holdWakeLock: () => releaseWakeLock,
 		meter: () => () => {},
 		speaking: () => () => false
-	});
-	return { room, engine, loads, requested, announce, sounds, releaseWakeLock, audio };
+	};
+	const room = new VoiceRoom(deps);
+	return { room, engine, loads, requested, announce, sounds, releaseWakeLock, audio, deps };
 }
 
 const alice = { identity: 'did:plc:alice', name: 'alice.test', muted: false, speaking: false };
@@ -245,5 +246,46 @@ describe('VoiceRoom', () => {
 		expect(t.requested).toEqual(['lobby', 'lobby']);
 		expect(t.audio.open).toHaveBeenCalledOnce();
 		expect(t.audio.close).not.toHaveBeenCalled();
+	});
+
+	for (const end of ['replaced', 'removed', 'closed'] as const) {
+		it(`a call the server ended (${end}) is final: never rejoined, and says why`, async () => {
+			await t.room.join('lobby');
+			t.engine.listener!.link('disconnected', end);
+			await new Promise((r) => setTimeout(r, 50));
+			expect(t.engine.connects).toHaveLength(1);
+			expect(t.requested).toEqual(['lobby']);
+			expect(t.room.status).toBe('idle');
+			expect(t.room.ended).toEqual({ end, channelId: 'lobby' });
+			expect(t.releaseWakeLock).toHaveBeenCalledOnce();
+		});
+	}
+
+	it('a join answered by "another device took the call" is final too, and "Join here" takes it back', async () => {
+		t.engine.connect.mockImplementationOnce(async () => {
+			throw new CallEnded('replaced');
+		});
+		await t.room.join('lobby');
+		await new Promise((r) => setTimeout(r, 50));
+		expect(t.requested).toEqual(['lobby']);
+		expect(t.room.ended).toEqual({ end: 'replaced', channelId: 'lobby' });
+		await t.room.join('lobby');
+		expect(t.room.status).toBe('connected');
+		expect(t.room.ended).toBeUndefined();
+	});
+});
+
+describe('a call engine that cannot load', () => {
+	it('is a final error with a message, never an endless "Retrying…"', async () => {
+		const t = setup();
+		const loads = vi.fn(async (): Promise<VoiceEngine> => {
+			throw new EngineUnavailable(new TypeError('Failed to fetch dynamically imported module'));
+		});
+		const room = new VoiceRoom({ ...t.deps, engine: loads });
+		await room.join('lobby');
+		await new Promise((r) => setTimeout(r, 600));
+		expect(loads).toHaveBeenCalledOnce();
+		expect(room.status).toBe('idle');
+		expect(room.error).toBe('Calls can’t start: this version of Microclimate is out of date. Reload to update.');
 	});
 });

@@ -4,10 +4,12 @@
 //
 // livekit-client arrives through `engine` (a dynamic import) on the first join only. A call
 // lost for good (not one LiveKit resumes by itself) is rejoined with a fresh token, with
-// backoff, keeping the mute state: the person never has to click anything.
+// backoff, keeping the mute state: the person never has to click anything. A call the server
+// ended on purpose (the same person joined on another device, or was removed, or the room
+// was deleted) is never rejoined: `ended` says why, and the person may take it back.
 import type { Client } from '@connectrpc/connect';
 import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
-import type { EngineFactory, LinkState, MicProblem, RemoteVoice, VoiceEngine } from './voice-engine.js';
+import { CallEnded, type EndCause, type EngineFactory, type FinalEnd, type LinkState, type MicProblem, type RemoteVoice, type VoiceEngine } from './voice-engine.js';
 import type { VoicePrefs } from './voice-prefs.svelte.js';
 import { Mixer } from './mixer.svelte.js';
 import { backoffDelay } from './backoff.js';
@@ -15,6 +17,12 @@ import { describeJoinError } from './call-errors.js';
 import { UNSUPPORTED_TEXT } from './call-support.js';
 
 export type CallStatus = 'idle' | Exclude<LinkState, 'disconnected'>;
+
+/** A call the server ended for good: why, and in which channel. */
+export interface EndedCall {
+	end: FinalEnd;
+	channelId: string;
+}
 
 export interface VoiceRoomDeps {
 	client: () => Client<typeof ChannelsService>;
@@ -43,6 +51,7 @@ export class VoiceRoom {
 	#people = $state.raw<RemoteVoice[]>([]);
 	#selfSpeaking = $state(false);
 	#error = $state<string>();
+	#ended = $state.raw<EndedCall>();
 	#engine: VoiceEngine | undefined;
 	#generation = 0;
 	#releaseWakeLock: (() => void) | undefined;
@@ -66,6 +75,8 @@ export class VoiceRoom {
 	get people() { return this.#people; }
 	get selfSpeaking() { return this.#selfSpeaking && this.micOpen; }
 	get error() { return this.#error; }
+	/** The call the server ended (another device took it…); cleared by the next join. */
+	get ended() { return this.#ended; }
 
 	/** Joins `channelId`, leaving any other channel first (one tap switches). */
 	async join(channelId: string): Promise<void> {
@@ -75,6 +86,7 @@ export class VoiceRoom {
 		if (this.#channelId) await this.#disconnect();
 		this.#channelId = channelId;
 		this.#error = undefined;
+		this.#ended = undefined;
 		this.#releaseWakeLock ??= this.#deps.holdWakeLock();
 		await this.#connect(++this.#generation, 0);
 	}
@@ -100,6 +112,7 @@ export class VoiceRoom {
 			this.#micProblem = await engine.publishMic(!this.micOpen);
 		} catch (err) {
 			if (generation !== this.#generation) return;
+			if (err instanceof CallEnded) return this.#endFor(err.end);
 			const message = describeJoinError(err, this.#deps.supported);
 			if (message.final) return this.#fail(message.text);
 			await this.#engine?.disconnect();
@@ -108,8 +121,9 @@ export class VoiceRoom {
 		}
 	}
 
-	#onLink(state: LinkState, cause: 'left' | 'lost' | undefined, generation: number): void {
+	#onLink(state: LinkState, cause: EndCause | undefined, generation: number): void {
 		if (state === 'disconnected') {
+			if (cause === 'replaced' || cause === 'removed' || cause === 'closed') return this.#endFor(cause);
 			if (cause !== 'lost') return;
 			this.#deps.announce('Connection lost. Reconnecting…');
 			void this.#connect(generation, 1);
@@ -144,6 +158,15 @@ export class VoiceRoom {
 		if (!track) return;
 		const gate = this.#deps.speaking();
 		this.#stopMeter = this.#deps.meter(track, (level) => (this.#selfSpeaking = gate(level)));
+	}
+
+	#endFor(end: FinalEnd): void {
+		const channelId = this.#channelId;
+		if (!channelId) return;
+		this.#deps.audio.close();
+		void this.#disconnect();
+		this.#ended = { end, channelId };
+		this.#deps.announce(end === 'closed' ? 'The channel was closed.' : 'You joined on another device. This call ended here.');
 	}
 
 	#fail(text: string): void {
@@ -237,5 +260,6 @@ export class VoiceRoom {
 		this.#muted = false;
 		this.#pttHeld = false;
 		this.#error = undefined;
+		this.#ended = undefined;
 	}
 }

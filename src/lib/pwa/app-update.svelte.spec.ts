@@ -90,3 +90,25 @@ describe('AppUpdate', () => {
 		stop();
 	});
 });
+
+describe('a lazy chunk that failed to load', () => {
+	it('marks the page out of date, offers "Reload to update" and checks for the new version', async () => {
+		const blockers = new UpdateBlockers();
+		const reload = vi.fn<() => void>();
+		const events = new EventTarget();
+		const worker = fakeWorker(false);
+		const update = new AppUpdate({ createWorker: () => worker, reload, blockers, events });
+		const stop = update.start();
+		const unwatch = update.watchChunks();
+		await Promise.resolve();
+		expect(update.offered).toBe(false);
+		events.dispatchEvent(new Event('vite:preloadError'));
+		expect(update.outdated).toBe(true);
+		expect(update.offered).toBe(true);
+		expect(worker.update).toHaveBeenCalled();
+		update.apply();
+		expect(reload).toHaveBeenCalledOnce();
+		unwatch();
+		stop();
+	});
+});

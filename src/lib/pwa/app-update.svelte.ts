@@ -2,6 +2,9 @@
 // read by the update prompt. A new version is installed in the background and waits;
 // the page never reloads by itself: only the person's "reload" activates it, and never
 // while an update blocker (a call) is active — the offer shows again when the call ends.
+// A lazy chunk that fails to load (the OAuth client, the call engine: gone from the host
+// after a new version was deployed) marks this page out of date: the prompt then offers
+// "Reload to update" at once, and a check for the new version starts.
 import { updateBlockers, type UpdateBlockers } from './update-blockers.svelte.js';
 
 /** What AppUpdate needs from workbox-window; a fake in unit tests. */
@@ -16,6 +19,8 @@ export interface AppUpdateDeps {
 	createWorker: () => ServiceWorkerHandle;
 	reload: () => void;
 	blockers: UpdateBlockers;
+	/** Where Vite reports a lazy chunk that failed to load (`vite:preloadError`); window in the browser. */
+	events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 }
 
 /** How often an open app asks the server for a new version (besides focus and reconnect). */
@@ -23,6 +28,7 @@ const CHECK_EVERY_MS = 30 * 60 * 1000;
 
 export class AppUpdate {
 	#waiting = $state(false);
+	#outdated = $state(false);
 	#applying = false;
 	#worker: ServiceWorkerHandle | undefined;
 	#registration: ServiceWorkerRegistration | undefined;
@@ -37,9 +43,20 @@ export class AppUpdate {
 		return this.#waiting;
 	}
 
-	/** Reactive: the prompt should show (an update waits and nothing blocks a reload). */
+	/** A part of this version could not be loaded any more: only a reload brings it back. */
+	get outdated(): boolean {
+		return this.#outdated;
+	}
+
+	/** Reactive: the prompt should show (an update waits, or this page is out of date, and nothing blocks a reload). */
 	get offered(): boolean {
-		return this.#waiting && !this.#deps.blockers.active;
+		return (this.#waiting || this.#outdated) && !this.#deps.blockers.active;
+	}
+
+	/** A lazy chunk failed to load: this page's version is gone from the host. */
+	chunkFailed(): void {
+		this.#outdated = true;
+		void this.check();
 	}
 
 	/** Registers the worker and checks for updates now and then; returns the stop function. */
@@ -66,6 +83,17 @@ export class AppUpdate {
 		};
 	}
 
+	/**
+	 * Listens for lazy chunks that fail to load, with or without a service worker; returns
+	 * the stop function. Not prevented: the import still fails for its caller, which says so
+	 * in its own words (the call: a final error).
+	 */
+	watchChunks(): () => void {
+		const failed = () => this.chunkFailed();
+		this.#deps.events?.addEventListener('vite:preloadError', failed);
+		return () => this.#deps.events?.removeEventListener('vite:preloadError', failed);
+	}
+
 	/** Asks the server whether a new version exists (on focus, on reconnect, on a timer). */
 	async check(): Promise<void> {
 		await this.#worker?.update().catch(() => {});
@@ -73,7 +101,7 @@ export class AppUpdate {
 
 	/** The person chose to reload. Refused while a blocker is active. */
 	apply(): void {
-		if (!this.#waiting || this.#deps.blockers.active) return;
+		if (!(this.#waiting || this.#outdated) || this.#deps.blockers.active) return;
 		this.#applying = true;
 		if (this.#registration?.waiting) this.#worker?.messageSkipWaiting();
 		// Already activated from another tab: this tab only needs to load the new version.
@@ -82,6 +110,7 @@ export class AppUpdate {
 
 	reset(): void {
 		this.#waiting = false;
+		this.#outdated = false;
 		this.#applying = false;
 		this.#worker = undefined;
 		this.#registration = undefined;
@@ -106,5 +135,6 @@ function lazyWorkbox(url: string): ServiceWorkerHandle {
 export const appUpdate = new AppUpdate({
 	createWorker: () => lazyWorkbox('/sw.js'),
 	reload: () => location.reload(),
-	blockers: updateBlockers
+	blockers: updateBlockers,
+	events: typeof window === 'undefined' ? undefined : window
 });

@@ -5,7 +5,10 @@
 // A blocker is a function read inside a $derived: when it reads $state (for example a
 // VoiceRoom's `connected` getter), the prompt appears by itself as soon as it turns false.
 // A blocker that reads plain variables must call `updateBlockers.recheck()` when it changes.
-
+//
+// Registering and removing are called from effects (the layout adds its blocker in one):
+// they read the list untracked, or the calling effect would depend on the list it writes
+// and re-run itself until Svelte gives up (effect_update_depth_exceeded).
 import { untrack } from 'svelte';
 
 export type UpdateBlocker = () => boolean;
@@ -32,7 +35,7 @@ export class UpdateBlockers {
 
 	/** For blockers that are not reactive: re-reads them all. */
 	recheck(): void {
-		this.#version++;
+		untrack(() => this.#version++);
 	}
 
 	reset(): void {
