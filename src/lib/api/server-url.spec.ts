@@ -26,8 +26,15 @@ describe('normaliseServerUrl', () => {
 
 	it('drops trailing slashes and surrounding spaces', () => {
 		expect(ok('  https://chat.example.com/  ')).toBe('https://chat.example.com');
-		expect(ok('https://chat.example.com/voice//')).toBe('https://chat.example.com/voice');
 		expect(ok('http://127.0.0.1:8080/')).toBe('http://127.0.0.1:8080');
+	});
+
+	it('refuses a path, naming the host to enter instead (the server accepts only host[:port])', () => {
+		expect(rejected('https://chat.example.com/voice')).toBe(
+			"Enter only the server’s host, without a path: chat.example.com instead of chat.example.com/voice."
+		);
+		expect(rejected('localhost:8080/api/')).toMatch(/localhost:8080 instead of localhost:8080\/api/);
+		expect(ok('https://chat.example.com//')).toBe('https://chat.example.com');
 	});
 
 	it('lower-cases the host and drops a default port', () => {

@@ -1,7 +1,7 @@
 // Turns what a person typed into the "Server" field into the base URL of a Microclimate
 // server (its Envoy gRPC-Web endpoint), or says in words what is wrong with it.
 // The result is also what the service DID (`aud`) is derived from, so it must be exact:
-// no credentials, query or fragment can ride along.
+// no credentials, query, fragment or path can ride along.
 
 export type ServerUrlResult = { ok: true; url: string } | { ok: false; message: string };
 
@@ -46,8 +46,16 @@ export function normaliseServerUrl(input: string): ServerUrlResult {
 	if (!isValidHostname(url.hostname)) {
 		return { ok: false, message: `"${url.hostname}" is not a valid host name.` };
 	}
-	const path = url.pathname.replace(/\/+$/, '');
-	return { ok: true, url: `${url.protocol}//${url.host}${path}` };
+	// A Microclimate server is a whole host: the server accepts service tokens only for
+	// did:web:<host[:port]>, so a path here would make the app ask the PDS for a token
+	// whose aud (did:web:host:path) the server refuses. Say so now, not at sign-in.
+	if (url.pathname.replace(/\/+$/, '') !== '') {
+		return {
+			ok: false,
+			message: `Enter only the server’s host, without a path: ${url.host} instead of ${url.host}${url.pathname.replace(/\/+$/, '')}.`
+		};
+	}
+	return { ok: true, url: `${url.protocol}//${url.host}` };
 }
 
 function isValidHostname(hostname: string): boolean {

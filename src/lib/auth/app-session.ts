@@ -5,8 +5,13 @@
 // keys are not here: they stay in the OAuth library's own database.
 //
 // The pending-login record lives in the same store so that finishing a login (write the
-// session, drop the pending record) is one transaction too.
-import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+// session, drop the pending record) is one transaction too. Renewal's read-and-write is
+// one conditional transaction as well (replaceSession). Opening the database and its
+// failures are app-db.ts's job.
+import { request, withStore } from './app-db.js';
+import { forgetSignOut, rememberSignOut, signedOutEarlier } from './signed-out-marker.js';
+
+export { StorageUnavailableError } from './app-db.js';
 
 export interface AppSession {
 	serverUrl: string;
@@ -29,74 +34,115 @@ export interface PendingLogin {
 const SESSION_KEY = 'session';
 const PENDING_KEY = 'pending-login';
 
-let store: UseStore | undefined;
-function db(): UseStore {
-	store ??= createStore('microclimate', 'app');
-	return store;
-}
-
 /** The single "am I signed in" check: a session only when every part is there together. */
 export async function getSession(): Promise<AppSession | undefined> {
-	const value: unknown = await db()('readonly', (s) => request(s.get(SESSION_KEY)));
-	return isAppSession(value) ? value : undefined;
+	const value: unknown = await withStore('readonly', (s) => request(s.get(SESSION_KEY)));
+	if (!isAppSession(value)) return undefined;
+	if (!signedOutEarlier(value)) return value;
+	// A sign-out whose delete failed: it stays signed out, and the delete is tried again.
+	await clearSession().catch(() => {});
+	return undefined;
 }
 
 export async function saveSession(session: AppSession): Promise<void> {
 	if (!isAppSession(session)) throw new TypeError('Refusing to save an incomplete session');
-	await db()('readwrite', (s) => {
-		s.put(session, SESSION_KEY);
-		return promisifyRequest(s.transaction);
-	});
+	await withStore('readwrite', async (s) => void s.put(session, SESSION_KEY));
+	forgetSignOut();
 }
 
 /**
  * Writes the session and removes the pending login in one transaction, but only if the
  * pending login is still the one with `pendingId`: a login that was cancelled or replaced
- * meanwhile writes nothing.
+ * meanwhile writes nothing. A `signal` that aborts while the write is in flight aborts the
+ * transaction, so a Cancel that lands then writes nothing either.
  */
-export async function completeLogin(session: AppSession, pendingId: string): Promise<boolean> {
+export async function completeLogin(session: AppSession, pendingId: string, signal?: AbortSignal): Promise<boolean> {
 	if (!isAppSession(session)) throw new TypeError('Refusing to save an incomplete session');
-	return db()('readwrite', async (s) => {
+	const done = await withStore('readwrite', async (s) => {
 		const pending = (await request(s.get(PENDING_KEY))) as PendingLogin | undefined;
-		if (pending?.id !== pendingId) return false;
+		if (pending?.id !== pendingId || signal?.aborted) return false;
 		s.put(session, SESSION_KEY);
 		s.delete(PENDING_KEY);
-		await promisifyRequest(s.transaction);
+		// Until the commit, a Cancel rolls the whole write back (rejecting with AbortError).
+		const abort = () => s.transaction.abort();
+		if (signal?.aborted) abort();
+		signal?.addEventListener('abort', abort, { once: true });
+		s.transaction.addEventListener('complete', () => signal?.removeEventListener('abort', abort));
 		return true;
+	});
+	if (done) forgetSignOut();
+	return done;
+}
+
+export type Replacement =
+	| { outcome: 'written' }
+	/** Signed out meanwhile: nothing was written. */
+	| { outcome: 'gone' }
+	/** Another tab replaced the record meanwhile: nothing was written; here is theirs. */
+	| { outcome: 'replaced'; stored: AppSession };
+
+/**
+ * Renewal's write: in ONE transaction, replaces the stored session with `next` only if it
+ * is still exactly `expected` (the record renewal started from). A sign-out or another
+ * tab's renewal that landed in between wins, and is never undone.
+ */
+export async function replaceSession(expected: AppSession, next: AppSession): Promise<Replacement> {
+	if (!isAppSession(next)) throw new TypeError('Refusing to save an incomplete session');
+	return withStore('readwrite', async (s): Promise<Replacement> => {
+		const stored: unknown = await request(s.get(SESSION_KEY));
+		if (!isAppSession(stored) || signedOutEarlier(stored)) return { outcome: 'gone' };
+		if (!sameRecord(stored, expected)) return { outcome: 'replaced', stored };
+		s.put(next, SESSION_KEY);
+		return { outcome: 'written' };
 	});
 }
 
-export async function clearSession(): Promise<void> {
-	await db()('readwrite', (s) => {
-		s.delete(SESSION_KEY);
-		s.delete(PENDING_KEY);
-		return promisifyRequest(s.transaction);
+/** Removes the session only if it is still `expected` (e.g. a cancelled login's write). */
+export async function removeSessionIf(expected: AppSession): Promise<void> {
+	await withStore('readwrite', async (s) => {
+		const stored: unknown = await request(s.get(SESSION_KEY));
+		if (isAppSession(stored) && sameRecord(stored, expected)) s.delete(SESSION_KEY);
 	});
+}
+
+/**
+ * Removes the session and any pending login as one. When the delete fails (storage lost
+ * meanwhile), `was` is remembered as signed out elsewhere (localStorage), so the record
+ * left behind never signs anyone back in on the next load; then the failure is rethrown.
+ */
+export async function clearSession(was?: AppSession): Promise<void> {
+	try {
+		await withStore('readwrite', async (s) => {
+			s.delete(SESSION_KEY);
+			s.delete(PENDING_KEY);
+		});
+		forgetSignOut();
+	} catch (err) {
+		if (was) rememberSignOut(was);
+		throw err;
+	}
 }
 
 export async function getPendingLogin(): Promise<PendingLogin | undefined> {
-	const value: unknown = await db()('readonly', (s) => request(s.get(PENDING_KEY)));
+	const value: unknown = await withStore('readonly', (s) => request(s.get(PENDING_KEY)));
 	return isPendingLogin(value) ? value : undefined;
 }
 
 export async function savePendingLogin(pending: PendingLogin): Promise<void> {
-	await db()('readwrite', (s) => {
-		s.put(pending, PENDING_KEY);
-		return promisifyRequest(s.transaction);
-	});
+	await withStore('readwrite', async (s) => void s.put(pending, PENDING_KEY));
 }
 
 /** Drops the pending login if it is still `id` (or any, without an id). */
 export async function clearPendingLogin(id?: string): Promise<void> {
-	await db()('readwrite', async (s) => {
+	await withStore('readwrite', async (s) => {
 		const pending = (await request(s.get(PENDING_KEY))) as PendingLogin | undefined;
 		if (pending && (id === undefined || pending.id === id)) s.delete(PENDING_KEY);
-		await promisifyRequest(s.transaction);
 	});
 }
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-	return promisifyRequest(req);
+/** The same stored record: same person, same server, same JWT. */
+export function sameRecord(a: AppSession, b: AppSession): boolean {
+	return a.token === b.token && a.did === b.did && a.serverUrl === b.serverUrl;
 }
 
 function isAppSession(v: unknown): v is AppSession {

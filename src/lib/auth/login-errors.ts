@@ -3,12 +3,16 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { oauthLibrary } from './oauth-client.js';
 import { ServiceAuthError } from './server-session.js';
+import { StorageUnavailableError } from './app-db.js';
 
 export const CANCELLED_MESSAGE = 'Sign-in cancelled.';
 
 export function describeLoginError(err: unknown, handle: string): string {
 	const lib = oauthLibrary();
 	if (isAbort(err)) return CANCELLED_MESSAGE;
+	if (err instanceof StorageUnavailableError) {
+		return 'This browser is blocking storage, so you can’t stay signed in. Leave private browsing or allow this site to store data, then reload.';
+	}
 	if (err instanceof Error && err.message === 'Timeout') {
 		return 'The sign-in window was open too long without an answer. Sign in again to retry.';
 	}

@@ -4,7 +4,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { createRouterTransport } from '@connectrpc/connect';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthService, CreateSessionResponseSchema, GetServerInfoResponseSchema } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
-import { clearSession, getPendingLogin, getSession, type AppSession } from './app-session.js';
+import { clearSession, getPendingLogin, getSession, savePendingLogin, type AppSession } from './app-session.js';
 import { LoginFlow, REDIRECT_STATE_PREFIX, type LoginDeps, type OAuthPopupClient } from './login-flow.svelte.js';
 import type { PdsSession } from './server-session.js';
 
@@ -188,5 +188,50 @@ describe('LoginFlow', () => {
 		void flow.start(SERVER, 'alice.test');
 		await vi.waitFor(() => expect(popup.client.redirects).toHaveLength(1));
 		expect(open).not.toHaveBeenCalled();
+	});
+});
+
+describe('LoginFlow: Cancel at the last moment, and grants nobody uses', () => {
+	it('a Cancel that lands while the final write is in flight writes no session and revokes the grant', async () => {
+		const popup = controllablePopup();
+		const revoked: string[] = [];
+		const { flow, signedIn } = flowWith(popup.client, { revokeOAuth: async (did) => void revoked.push(did) });
+		const put = IDBObjectStore.prototype.put;
+		let cancelledDuringWrite = false;
+		IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+			const request = put.call(this, value, key);
+			if (key === 'session' && !cancelledDuringWrite) {
+				cancelledDuringWrite = true;
+				flow.cancel();
+			}
+			return request;
+		};
+		try {
+			const done = flow.start(SERVER, 'alice.test');
+			popup.approve(pds());
+			await done;
+		} finally {
+			IDBObjectStore.prototype.put = put;
+		}
+		expect(cancelledDuringWrite).toBe(true);
+		expect(await getSession()).toBeUndefined();
+		expect(await getPendingLogin()).toBeUndefined();
+		expect(signedIn).toEqual([]);
+		expect(flow.current).toEqual({ status: 'idle', message: 'Sign-in cancelled.' });
+		await vi.waitFor(() => expect(revoked).toEqual([DID]));
+	});
+
+	it('a grant approved for a superseded attempt is revoked, unless that account is signed in meanwhile', async () => {
+		const popup = controllablePopup();
+		const revoked: string[] = [];
+		const { flow } = flowWith(popup.client, { revokeOAuth: async (did) => void revoked.push(did) });
+		const done = flow.start(SERVER, 'alice.test');
+		await vi.waitFor(async () => expect(await getPendingLogin()).toBeDefined());
+		// Another tab started its own sign-in over this one.
+		await savePendingLogin({ id: 'other-tab', serverUrl: SERVER, handle: 'alice.test', startedAt: Date.now(), mode: 'popup' });
+		popup.approve(pds());
+		await done;
+		expect(await getSession()).toBeUndefined();
+		await vi.waitFor(() => expect(revoked).toEqual([DID]));
 	});
 });

@@ -6,16 +6,24 @@
 // - a second click while one runs starts nothing;
 // - Cancel, sign-out or a server change abort the attempt, and an attempt that finishes
 //   after it was aborted writes nothing (completeLogin checks the pending id in the same
-//   transaction that writes the session);
+//   transaction that writes the session, aborts that transaction when Cancel lands during
+//   the write, and a Cancel landing just after the commit removes what it wrote);
+// - the attempt is claimed by this tab (login-claim.ts), so another tab opening /connect
+//   leaves it alone while its popup waits;
+// - a grant the PDS gave for an attempt that then writes no session is revoked, unless
+//   the same account is signed in meanwhile (revoking would end that session too);
 // - the popup library never notices a closed popup, so Cancel is always offered;
 // - the popup must open inside the click's user gesture: start() opens it synchronously.
 import type { Transport } from '@connectrpc/connect';
 import {
 	clearPendingLogin,
 	completeLogin,
+	getSession,
+	removeSessionIf,
 	savePendingLogin,
 	type AppSession
 } from './app-session.js';
+import { claimLogin } from './login-claim.js';
 import { describeLoginError, isAbort, CANCELLED_MESSAGE } from './login-errors.js';
 import { createServerSession, type PdsSession } from './server-session.js';
 import { OAUTH_SCOPE } from './oauth-client.js';
@@ -34,6 +42,8 @@ export interface LoginDeps {
 	/** True where a popup can't report back (iOS home-screen apps). */
 	mustRedirect: () => boolean;
 	onSignedIn: (session: AppSession) => void;
+	/** Revokes the OAuth grant of `did` at its PDS; best effort. */
+	revokeOAuth?: (did: string) => Promise<void>;
 }
 
 export type LoginState =
@@ -50,6 +60,8 @@ export const REDIRECT_STATE_PREFIX = 'microclimate-redirect:';
 export class LoginFlow {
 	#state = $state.raw<LoginState>({ status: 'idle' });
 	#attempt: { id: string; controller: AbortController; popup?: Window } | undefined;
+	/** This tab's claims on its attempts (login-claim.ts), released when each one ends. */
+	#claims = new Map<string, Promise<() => void>>();
 	#deps: LoginDeps;
 
 	constructor(deps: LoginDeps) {
@@ -79,13 +91,17 @@ export class LoginFlow {
 		}
 		const id = crypto.randomUUID();
 		const controller = new AbortController();
+		// The claim is in place before the pending record exists, so no other tab ever sees
+		// the record unclaimed.
+		const claim = claimLogin(id);
+		this.#claims.set(id, claim);
 		this.#attempt = { id, controller };
 		const popup = this.#deps.mustRedirect() ? null : this.#deps.openPopup(POPUP_NAME);
-		if (!popup) return this.#redirect(client, id, serverUrl, handle);
+		if (!popup) return this.#redirect(client, id, serverUrl, handle, claim);
 		this.#attempt.popup = popup;
 
 		this.#state = { status: 'waiting', handle };
-		const pending = savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'popup' });
+		const pending = claim.then(() => savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'popup' }));
 		const approved = client.signInPopup(handle, { signal: controller.signal, popupName: POPUP_NAME, scope: OAUTH_SCOPE });
 		return this.#finish(id, controller.signal, serverUrl, handle, pending, approved);
 	}
@@ -100,20 +116,28 @@ export class LoginFlow {
 	): Promise<void> {
 		// The popup may settle before the pending record is written; mark it handled now.
 		approved.catch(() => {});
+		let pds: PdsSession | undefined;
 		try {
 			await pending;
-			const pds = await approved;
+			pds = await approved;
 			signal.throwIfAborted();
 			this.#state = { status: 'finishing', handle };
 			const session = await createServerSession(pds, serverUrl, this.#deps.transportFor(serverUrl), signal);
 			signal.throwIfAborted();
-			if (!(await completeLogin(session, id))) throw new DOMException('Superseded', 'AbortError');
-			if (this.#attempt?.id !== id) return;
+			if (!(await completeLogin(session, id, signal))) throw new DOMException('Superseded', 'AbortError');
+			// Cancel landed after the write committed but before this line: it still wins.
+			if (signal.aborted || this.#attempt?.id !== id) {
+				await removeSessionIf(session);
+				throw new DOMException('Cancelled', 'AbortError');
+			}
 			this.#attempt = undefined;
 			this.#state = { status: 'done', session };
 			this.#deps.onSignedIn(session);
+			void this.#releaseClaim(id);
 		} catch (err) {
 			await clearPendingLogin(id).catch(() => {});
+			if (pds) void this.#revokeOrphan(pds.sub);
+			void this.#releaseClaim(id);
 			if (this.#attempt?.id !== id) return; // cancelled: cancel() already set the state
 			// The library leaves its popup open when the handle fails to resolve.
 			closeQuietly(this.#attempt.popup);
@@ -124,13 +148,32 @@ export class LoginFlow {
 		}
 	}
 
-	async #redirect(client: OAuthPopupClient, id: string, serverUrl: string, handle: string): Promise<void> {
+	/** The PDS granted access but no session came of it: take the grant back. */
+	async #revokeOrphan(did: string): Promise<void> {
+		try {
+			const stored = await getSession();
+			if (stored?.did === did) return; // signed in meanwhile (another tab): it's theirs
+			await this.#deps.revokeOAuth?.(did);
+		} catch {
+			// Best effort: the grant expires at the PDS on its own.
+		}
+	}
+
+	async #releaseClaim(id: string): Promise<void> {
+		const claim = this.#claims.get(id);
+		this.#claims.delete(id);
+		(await claim)?.();
+	}
+
+	async #redirect(client: OAuthPopupClient, id: string, serverUrl: string, handle: string, claim: Promise<unknown>): Promise<void> {
 		this.#state = { status: 'redirecting', handle };
 		try {
+			await claim;
 			await savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'redirect' });
 			await client.signInRedirect(handle, { state: `${REDIRECT_STATE_PREFIX}${id}`, scope: OAUTH_SCOPE });
 		} catch (err) {
 			await clearPendingLogin(id).catch(() => {});
+			void this.#releaseClaim(id);
 			if (this.#attempt?.id !== id) return;
 			this.#attempt = undefined;
 			this.#state = { status: 'failed', message: describeLoginError(err, handle) };
@@ -145,6 +188,7 @@ export class LoginFlow {
 		attempt.controller.abort();
 		closeQuietly(attempt.popup);
 		void clearPendingLogin(attempt.id).catch(() => {});
+		void this.#releaseClaim(attempt.id);
 		this.#state = { status: 'idle', message };
 	}
 

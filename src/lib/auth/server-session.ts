@@ -17,9 +17,14 @@ export interface PdsSession {
 const SERVICE_TOKEN_SECONDS = 60;
 
 export class ServiceAuthError extends Error {
+	/**
+	 * `refusal`: this answer ends the session for good whatever its status (the server
+	 * vouched for someone else). Statuses are judged in renewal-errors.ts.
+	 */
 	constructor(
 		message: string,
-		readonly status: number
+		readonly status: number,
+		readonly refusal = false
 	) {
 		super(message);
 		this.name = 'ServiceAuthError';
@@ -51,7 +56,7 @@ export async function createServerSession(
 	const serviceToken = await requestServiceToken(pds, serverUrl, signal);
 	const res = await createClient(AuthService, transport).createSession({ serviceToken }, { signal });
 	// The server must sign in the account that approved the popup, not another.
-	if (res.did !== pds.sub) throw new ServiceAuthError('The server signed in a different account', 502);
+	if (res.did !== pds.sub) throw new ServiceAuthError('The server signed in a different account', 502, true);
 	if (!res.sessionToken || !res.expiresAt) throw new ServiceAuthError('The server returned an incomplete session', 502);
 	return {
 		serverUrl,

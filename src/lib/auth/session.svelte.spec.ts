@@ -1,10 +1,18 @@
 import 'fake-indexeddb/auto';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TokenRevokedError } from '@atproto/oauth-client';
 import { clearSession, getSession, saveSession, type AppSession } from './app-session.js';
 import { Session, type SignOutReason } from './session.svelte.js';
 import type { PdsSession } from './server-session.js';
+
+// The OAuth library is loaded lazily in the app; its error classes come from here.
+vi.mock('./oauth-client.js', async () => {
+	const lib = await import('@atproto/oauth-client');
+	return { oauthLibrary: () => lib };
+});
 
 // Renewal talks to the server through the real transport factory; swap it for an
 // in-memory router so these tests need no network.
@@ -39,14 +47,15 @@ const pds: PdsSession = {
 };
 
 async function freshSession(
-	overrides: { restore?: () => Promise<PdsSession>; revoke?: () => Promise<void>; revokeTimeoutMs?: number } = {}
+	overrides: { restore?: () => Promise<PdsSession>; revoke?: () => Promise<void>; revokeTimeoutMs?: number; renewalTimeoutMs?: number } = {}
 ) {
 	const s = new Session();
 	const revoked: string[] = [];
 	s.configure({
 		restoreOAuth: overrides.restore ?? (async () => pds),
 		revokeOAuth: overrides.revoke ?? (async (did) => void revoked.push(did)),
-		revokeTimeoutMs: overrides.revokeTimeoutMs
+		revokeTimeoutMs: overrides.revokeTimeoutMs,
+		renewalTimeoutMs: overrides.renewalTimeoutMs
 	});
 	await saveSession(alice);
 	await s.load();
@@ -102,8 +111,8 @@ describe('Session', () => {
 		expect((await getSession())?.token).toBe('new-jwt');
 	});
 
-	it('ends the session when the OAuth session can no longer be restored', async () => {
-		const { s, reasons } = await freshSession({ restore: async () => Promise.reject(new Error('revoked')) });
+	it('ends the session when the OAuth session was revoked', async () => {
+		const { s, reasons } = await freshSession({ restore: async () => Promise.reject(new TokenRevokedError(alice.did)) });
 		sessions.push(s);
 		expect(await s.renew()).toBeUndefined();
 		expect(reasons).toEqual(['session-ended']);
@@ -137,5 +146,127 @@ describe('Session', () => {
 		await tabA.signOut();
 		await vi.waitFor(() => expect(reasons).toEqual(['other-tab']));
 		expect(tabB.current).toBeUndefined();
+	});
+});
+
+function pdsAnswering(status: number): PdsSession {
+	return { sub: alice.did, fetchHandler: async () => new Response(JSON.stringify({ message: `status ${status}` }), { status }) };
+}
+
+describe('renewal: only a definite refusal signs out', () => {
+	const refusals: [string, () => Promise<PdsSession>, (() => never) | undefined][] = [
+		['the PDS answers 400', async () => pdsAnswering(400), undefined],
+		['the PDS answers 401', async () => pdsAnswering(401), undefined],
+		['the server says UNAUTHENTICATED', async () => pds, () => { throw new ConnectError('bad token', Code.Unauthenticated); }],
+		['the server says PERMISSION_DENIED', async () => pds, () => { throw new ConnectError('banned', Code.PermissionDenied); }]
+	];
+	for (const [name, restore, server] of refusals) {
+		it(`signs out when ${name}`, async () => {
+			if (server) createSessionImpl.mockImplementation(server);
+			const { s, reasons, revoked } = await freshSession({ restore });
+			sessions.push(s);
+			expect(await s.renew()).toBeUndefined();
+			expect(reasons).toEqual(['session-ended']);
+			expect(revoked).toEqual([alice.did]);
+			expect(await getSession()).toBeUndefined();
+		});
+	}
+
+	const passing: [string, () => Promise<PdsSession>, (() => never) | undefined][] = [
+		["the OAuth library can't reach the PDS (FetchRequestError)", async () => Promise.reject(Object.assign(new Error('Failed to fetch'), { name: 'FetchRequestError' })), undefined],
+		['the PDS answers 503', async () => pdsAnswering(503), undefined],
+		['the PDS answers 429', async () => pdsAnswering(429), undefined],
+		['the server says RESOURCE_EXHAUSTED', async () => pds, () => { throw new ConnectError('slow down', Code.ResourceExhausted); }],
+		['the server says INTERNAL', async () => pds, () => { throw new ConnectError('oops', Code.Internal); }],
+		['the server says UNAVAILABLE', async () => pds, () => { throw new ConnectError('down', Code.Unavailable); }]
+	];
+	for (const [name, restore, server] of passing) {
+		it(`keeps the session, in every tab, when ${name}`, async () => {
+			if (server) createSessionImpl.mockImplementation(server);
+			const { s, reasons, revoked } = await freshSession({ restore });
+			const { s: other, reasons: otherReasons } = await freshSession();
+			sessions.push(s, other);
+			await expect(s.renew()).rejects.toThrow();
+			expect(reasons).toEqual([]);
+			expect(revoked).toEqual([]);
+			expect(s.current?.token).toBe('old-jwt');
+			expect((await getSession())?.token).toBe('old-jwt');
+			await new Promise((r) => setTimeout(r, 50));
+			expect(otherReasons).toEqual([]);
+		});
+	}
+
+	it('gives up a hung renewal after its timeout, keeps the session, and the next call tries afresh', async () => {
+		let calls = 0;
+		const { s, reasons } = await freshSession({
+			renewalTimeoutMs: 50,
+			restore: () => (++calls === 1 ? new Promise<PdsSession>(() => {}) : Promise.resolve(pds))
+		});
+		sessions.push(s);
+		await expect(s.renew()).rejects.toThrow(/too long/);
+		expect(reasons).toEqual([]);
+		expect(await s.renew()).toBe('new-jwt');
+		expect(calls).toBe(2);
+	});
+});
+
+describe('renewal and other tabs', () => {
+	it('a sign-out that lands between renewal reading and writing the record is never undone', async () => {
+		// The moment renewal reads the stored record after the server answered, another tab
+		// signs out (its delete transaction queues right behind that read).
+		let serverAnswered = false;
+		createSessionImpl.mockImplementation(async () => {
+			serverAnswered = true;
+			const { CreateSessionResponseSchema } = await import('$lib/gen/microclimate/auth/v1/auth_pb.js');
+			return create(CreateSessionResponseSchema, { sessionToken: 'new-jwt', did: alice.did, handle: 'alice.test', expiresAt: timestampFromMs(Date.now() + 900_000) });
+		});
+		const { s } = await freshSession();
+		sessions.push(s);
+		const get = IDBObjectStore.prototype.get;
+		let signOut: Promise<void> | undefined;
+		IDBObjectStore.prototype.get = function (this: IDBObjectStore, key: IDBValidKey | IDBKeyRange) {
+			const req = get.call(this, key);
+			if (serverAnswered && !signOut && key === 'session') signOut = clearSession();
+			return req;
+		};
+		try {
+			await s.renew();
+			await signOut;
+		} finally {
+			IDBObjectStore.prototype.get = get;
+		}
+		expect(signOut).toBeDefined();
+		expect(await getSession()).toBeUndefined();
+	});
+
+	it('adopts a record another tab already renewed instead of renewing again', async () => {
+		const { s } = await freshSession();
+		sessions.push(s);
+		await saveSession({ ...alice, token: 'their-jwt', expiresAt: Date.now() + 600_000 });
+		expect(await s.renew()).toBe('their-jwt');
+		expect(s.current?.token).toBe('their-jwt');
+		expect(createSessionImpl).not.toHaveBeenCalled();
+	});
+
+	it('adopts the record another tab wrote while this renewal was on the network', async () => {
+		let release!: () => void;
+		const gate = new Promise<void>((r) => (release = r));
+		const { s } = await freshSession({ restore: async () => (await gate, pds) });
+		sessions.push(s);
+		const renewal = s.renew();
+		await new Promise((r) => setTimeout(r, 20));
+		await saveSession({ ...alice, token: 'their-jwt', expiresAt: Date.now() + 600_000 });
+		release();
+		expect(await renewal).toBe('their-jwt');
+		expect((await getSession())?.token).toBe('their-jwt');
+	});
+
+	it('a tab that missed a sign-out finds out when it renews, without revoking anything', async () => {
+		const { s, reasons, revoked } = await freshSession();
+		sessions.push(s);
+		await clearSession();
+		expect(await s.renew()).toBeUndefined();
+		expect(reasons).toEqual(['other-tab']);
+		expect(revoked).toEqual([]);
 	});
 });

@@ -4,10 +4,11 @@
 //
 // Tabs stay in step through a BroadcastChannel: signing out in one tab signs out every
 // other tab of the app within a second; a renewal in one tab is picked up by the others.
-import { getSession, clearSession, saveSession, type AppSession } from './app-session.js';
+// A tab that missed a message finds out from the stored record the next time it renews.
+import { clearSession, getSession, replaceSession, sameRecord, type AppSession } from './app-session.js';
 import { createServerSession, type PdsSession } from './server-session.js';
+import { isDefiniteRefusal, RENEWAL_TIMEOUT_MS, RenewalTimeoutError } from './renewal-errors.js';
 import { createServerTransport } from '$lib/api/transport.js';
-import { Code, ConnectError } from '@connectrpc/connect';
 
 export type SignOutReason = 'signed-out' | 'change-server' | 'session-ended' | 'other-tab';
 
@@ -20,13 +21,17 @@ export interface SessionDeps {
 	revokeOAuth: (did: string) => Promise<void>;
 	/** How long sign-out waits for the revocation before giving up on it (default 3 s). */
 	revokeTimeoutMs?: number;
+	/** How long one renewal may take before it gives up and keeps the session. */
+	renewalTimeoutMs?: number;
 }
 
 const CHANNEL = 'microclimate:session';
+/** A stored JWT that lives at least this much longer is adopted rather than renewed. */
+const ADOPT_MARGIN_MS = 5_000;
 
 export class Session {
 	#current = $state.raw<AppSession | undefined>();
-	#renewing: Promise<string | undefined> | undefined;
+	#renewing: Promise<AppSession | undefined> | undefined;
 	#listeners = new Set<(reason: SignOutReason) => void>();
 	#tabs: BroadcastChannel | undefined;
 	#deps: SessionDeps | undefined;
@@ -39,7 +44,7 @@ export class Session {
 		this.#deps = deps;
 		if (!this.#tabs && typeof BroadcastChannel !== 'undefined') {
 			this.#tabs = new BroadcastChannel(CHANNEL);
-			this.#tabs.onmessage = (e: MessageEvent<TabMessage>) => void this.#fromOtherTab(e.data);
+			this.#tabs.onmessage = (e: MessageEvent<TabMessage>) => void this.#fromOtherTab(e.data).catch(() => {});
 		}
 	}
 
@@ -61,13 +66,14 @@ export class Session {
 
 	/**
 	 * Clears the app session atomically, tells the other tabs, then revokes the OAuth
-	 * session. Revocation is best effort and never blocks the sign-out: a person offline
-	 * must still be able to sign out of this browser.
+	 * session. Neither a failed delete (storage lost: app-session remembers the sign-out
+	 * elsewhere) nor a failed revocation stops the sign-out: the person leaves the screen,
+	 * every tab follows, and a person offline can still sign out of this browser.
 	 */
 	async signOut(reason: SignOutReason = 'signed-out'): Promise<void> {
 		const was = this.#current;
 		this.#current = undefined;
-		await clearSession();
+		await clearSession(was).catch(() => {});
 		this.#tabs?.postMessage({ type: 'signed-out', reason } satisfies TabMessage);
 		this.#emit(reason);
 		if (was && this.#deps) {
@@ -75,43 +81,84 @@ export class Session {
 		}
 	}
 
+	/** renewSession()'s token: what the channels transport and directory ask for. */
+	async renew(): Promise<string | undefined> {
+		return (await this.renewSession())?.token;
+	}
+
 	/**
 	 * Gets a new server JWT through the OAuth session, once for all concurrent callers.
-	 * A refusal (revoked OAuth session, server says no) ends the session; a network
-	 * failure does not: the person stays signed in and the call fails as offline.
+	 * Resolves to the session now in force (renewed here, or adopted from another tab), or
+	 * undefined when the session ended (a definite refusal signs out). Any other failure
+	 * (network, PDS or server trouble, the timeout) keeps the session and rejects: callers
+	 * show "Reconnecting…" and try again with backoff.
 	 */
-	renew(): Promise<string | undefined> {
+	renewSession(): Promise<AppSession | undefined> {
 		this.#renewing ??= this.#renew().finally(() => (this.#renewing = undefined));
 		return this.#renewing;
 	}
 
-	async #renew(): Promise<string | undefined> {
+	async #renew(): Promise<AppSession | undefined> {
+		if (!this.#current || !this.#deps) return undefined;
+		// Another tab may have renewed, signed in anew or signed out, and this tab missed
+		// the broadcast (a frozen phone tab): the stored record is the truth.
+		const base = await getSession();
 		const was = this.#current;
-		if (!was || !this.#deps) return undefined;
+		if (!was) return undefined; // this tab signed out meanwhile
+		if (!base) return this.#endedElsewhere();
+		if (!sameRecord(base, was) && base.expiresAt > Date.now() + ADOPT_MARGIN_MS) return this.#adopt(base);
+
+		const deadline = new AbortController();
+		const timer = setTimeout(() => deadline.abort(new RenewalTimeoutError()), this.#deps.renewalTimeoutMs ?? RENEWAL_TIMEOUT_MS);
 		try {
-			const pds = await this.#deps.restoreOAuth(was.did);
-			// The current session rides along so the server counts this against the account's
-			// renewal budget, not the sign-ins of everyone behind the same address.
-			const transport = createServerTransport(was.serverUrl, { getBearer: () => was.token });
-			const next = await createServerSession(pds, was.serverUrl, transport);
-			const stored = await getSession();
-			// Signed out (or into something else) meanwhile: write nothing.
-			if (stored?.did !== was.did || stored.serverUrl !== was.serverUrl) return undefined;
-			await saveSession(next);
+			const next = await untilAborted(this.#fetchNext(base, deadline.signal), deadline.signal);
+			const result = await replaceSession(base, next);
+			if (result.outcome === 'gone') return this.#endedElsewhere();
+			if (result.outcome === 'replaced') return this.#adopt(result.stored);
 			this.#current = next;
 			this.#tabs?.postMessage({ type: 'renewed' } satisfies TabMessage);
-			return next.token;
+			return next;
 		} catch (err) {
-			if (isNetworkFailure(err)) throw err;
+			if (!isDefiniteRefusal(err)) throw err;
+			// Refused, unless another tab renewed meanwhile: then that record stands.
+			const stored = await getSession().catch(() => base);
+			if (stored && !sameRecord(stored, base)) return this.#adopt(stored);
 			await this.signOut('session-ended');
 			return undefined;
+		} finally {
+			clearTimeout(timer);
 		}
+	}
+
+	async #fetchNext(base: AppSession, signal: AbortSignal): Promise<AppSession> {
+		const pds = await this.#deps!.restoreOAuth(base.did);
+		signal.throwIfAborted();
+		// The current session rides along so the server counts this against the account's
+		// renewal budget, not the sign-ins of everyone behind the same address. It is the
+		// stored record's own server (the transport sends a JWT only there).
+		const transport = createServerTransport(base.serverUrl, { getBearer: () => base });
+		return createServerSession(pds, base.serverUrl, transport, signal);
+	}
+
+	#adopt(stored: AppSession): AppSession {
+		this.#current = stored;
+		return stored;
+	}
+
+	#endedElsewhere(): undefined {
+		if (this.#current) {
+			this.#current = undefined;
+			this.#emit('other-tab');
+		}
+		return undefined;
 	}
 
 	async #fromOtherTab(message: TabMessage): Promise<void> {
 		if (message.type === 'renewed') {
+			if (!this.#current) return;
 			const stored = await getSession();
-			if (stored && stored.did === this.#current?.did) this.#current = stored;
+			if (!stored) this.#endedElsewhere();
+			else if (!sameRecord(stored, this.#current)) this.#adopt(stored);
 			return;
 		}
 		if (!this.#current) return;
@@ -133,12 +180,13 @@ export class Session {
 	}
 }
 
-function isNetworkFailure(err: unknown): boolean {
-	if (err instanceof TypeError) return true;
-	// The OAuth library wraps a failed fetch to the PDS (down, unreachable) in its own
-	// FetchRequestError, with the browser's TypeError as the cause.
-	if (err instanceof Error && err.cause instanceof TypeError) return true;
-	return err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded || (err.code === Code.Unknown && err.cause instanceof TypeError));
+/** `work`, or the signal's reason once it aborts: a hung request never pins renewal. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+	return new Promise<T>((resolve, reject) => {
+		const onAbort = () => reject(signal.reason);
+		signal.addEventListener('abort', onAbort, { once: true });
+		work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+	});
 }
 
 function sleep(ms: number): Promise<void> {

@@ -30,5 +30,6 @@ export const loginFlow = new LoginFlow({
 	transportFor: (serverUrl) => createServerTransport(serverUrl),
 	openPopup: (name = POPUP_NAME) => window.open('about:blank', name, POPUP_FEATURES),
 	mustRedirect,
-	onSignedIn: (s) => session.adopt(s)
+	onSignedIn: (s) => session.adopt(s),
+	revokeOAuth: async (did) => (await loadOAuthClient()).revoke(did)
 });

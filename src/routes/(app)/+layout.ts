@@ -1,12 +1,14 @@
 import { redirect } from '@sveltejs/kit';
 import { session } from '$lib/auth/session.svelte.js';
 import { configureSession } from '$lib/auth/sign-in.js';
+import { storageGate } from '$lib/auth/storage-gate.js';
 
 // The gate of every signed-in screen: no complete app session, no entry. The session is
-// local (IndexedDB), so a reload keeps you signed in, offline too.
+// local (IndexedDB), so a reload keeps you signed in, offline too. Storage the browser
+// blocks shows the app's "blocking storage" page instead (storageGate).
 export async function load() {
 	configureSession();
-	const current = await session.load();
+	const current = await storageGate(() => session.load());
 	if (!current) redirect(307, '/connect');
 	return { session: current };
 }

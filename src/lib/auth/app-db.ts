@@ -1,0 +1,96 @@
+// The app's own IndexedDB database ("microclimate", one object store "app"), opened on
+// first use and shared by the app-session records. Only app-session.ts uses it.
+//
+// Storage fails in ordinary lives: Safari private mode and storage blocked in settings make
+// `indexedDB.open` throw or fail, a full disk fails writes (QuotaExceededError), and Safari
+// drops live connections ("Connection to Indexed Database server lost"). So:
+// - a failed open is never cached: the next use opens again;
+// - a connection that was lost is dropped and the operation runs once more on a new one;
+// - whatever still fails reaches callers as StorageUnavailableError, which the screens
+//   turn into "This browser is blocking storage" instead of a crash.
+
+const DB_NAME = 'microclimate';
+const STORE_NAME = 'app';
+
+export class StorageUnavailableError extends Error {
+	constructor(cause: unknown) {
+		super('This browser is blocking storage, so you can’t stay signed in.', { cause });
+		this.name = 'StorageUnavailableError';
+	}
+}
+
+let opening: Promise<IDBDatabase> | undefined;
+
+function open(): Promise<IDBDatabase> {
+	if (opening) return opening;
+	const attempt = new Promise<IDBDatabase>((resolve, reject) => {
+		let request: IDBOpenDBRequest;
+		try {
+			// Throws (SecurityError, or no indexedDB at all) where storage is blocked.
+			request = indexedDB.open(DB_NAME);
+		} catch (err) {
+			return reject(err);
+		}
+		request.onupgradeneeded = () => request.result.createObjectStore(STORE_NAME);
+		request.onsuccess = () => {
+			const db = request.result;
+			// The browser closed it (storage cleared, connection lost): open anew next time.
+			db.onclose = () => forget(attempt);
+			db.onversionchange = () => {
+				db.close();
+				forget(attempt);
+			};
+			resolve(db);
+		};
+		request.onerror = () => reject(request.error ?? new DOMException('IndexedDB failed to open', 'UnknownError'));
+	});
+	opening = attempt;
+	attempt.catch(() => forget(attempt));
+	return attempt;
+}
+
+function forget(attempt: Promise<IDBDatabase>): void {
+	if (opening === attempt) opening = undefined;
+}
+
+/**
+ * Runs `work` in one transaction on the app store. `work` must issue its requests without
+ * awaiting anything but those requests, or the transaction commits under it. Resolves with
+ * `work`'s result once the transaction committed.
+ */
+export async function withStore<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => Promise<T>): Promise<T> {
+	for (let attempt = 0; ; attempt++) {
+		const current = open();
+		try {
+			const db = await current;
+			const tx = db.transaction(STORE_NAME, mode);
+			const done = transactionDone(tx);
+			done.catch(() => {}); // awaited below; handled here too if `work` throws first
+			const result = await work(tx.objectStore(STORE_NAME));
+			await done;
+			return result;
+		} catch (err) {
+			if (!(err instanceof DOMException) && !(err instanceof ReferenceError)) throw err;
+			// A transaction aborted on purpose (a cancelled login): not a storage failure.
+			if (err instanceof DOMException && err.name === 'AbortError') throw err;
+			// Drop the connection (or the failed open) and try once more on a fresh one.
+			forget(current);
+			void current.then((db) => db.close(), () => {});
+			if (attempt >= 1) throw new StorageUnavailableError(err);
+		}
+	}
+}
+
+function transactionDone(tx: IDBTransaction): Promise<void> {
+	return new Promise((resolve, reject) => {
+		tx.oncomplete = () => resolve();
+		tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('Transaction aborted', 'AbortError'));
+	});
+}
+
+export function request<T>(req: IDBRequest<T>): Promise<T> {
+	return new Promise((resolve, reject) => {
+		req.onsuccess = () => resolve(req.result);
+		req.onerror = () => reject(req.error);
+	});
+}
