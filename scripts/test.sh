@@ -1,6 +1,11 @@
 #!/bin/sh
 # `npm test`: every check, in order from fastest to slowest, with the time of each phase.
 # Runs inside scripts/env.sh, so Node 22 and the dependencies are already in place.
+#
+# The browser engines (Chromium, Firefox, the WebKit suite) are projects of one Playwright
+# run, so the stack starts once for all of them; the run prints each engine's time.
+# MICROCLIMATE_BROWSERS=chromium,firefox,webkit (any of them) picks engines; arguments go
+# to Playwright, e.g. `npm test -- --project=firefox`.
 set -eu
 TOTAL_START=$(date +%s)
 phase() {
@@ -11,8 +16,17 @@ phase() {
   "$@"
   echo "--- $name: $(( $(date +%s) - start )) s"
 }
+projects=""
+for engine in $(echo "${MICROCLIMATE_BROWSERS:-chromium,firefox,webkit}" | tr ',' ' '); do
+  case $engine in
+    chromium|firefox|webkit) projects="$projects --project=$engine" ;;
+    *) echo "MICROCLIMATE_BROWSERS: unknown engine '$engine' (use chromium, firefox, webkit)" >&2; exit 2 ;;
+  esac
+done
 phase "types (svelte-check, server, scripts)" sh -c 'svelte-kit sync && svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --threshold warning && tsc -p server/tsconfig.json && tsc -p tsconfig.node.json'
 phase "unit tests (vitest)" vitest run
-phase "end-to-end tests (playwright, real stack)" playwright test
+# shellcheck disable=SC2086 # $projects is a list of options
+if [ $# -gt 0 ]; then set -- "$@"; else set -- $projects; fi
+phase "end-to-end tests (playwright, real stack: $(echo "${MICROCLIMATE_BROWSERS:-chromium,firefox,webkit}" | tr ',' ' ') — per-engine times above)" playwright test "$@"
 echo ""
 echo "=== npm test passed in $(( $(date +%s) - TOTAL_START )) s ==="

@@ -119,3 +119,49 @@ export async function ensureChromium(): Promise<string> {
   log(`Chromium installed in ${since(t0)}`);
   return '/usr/bin/chromium';
 }
+
+/** Installs Debian packages with apt-get when root; otherwise says the command to run. */
+async function aptInstall(what: string, packages: string[], hint = ''): Promise<void> {
+  const command = `apt-get install -y --no-install-recommends ${packages.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${what} is missing. Install it as root: \`sudo apt-get update && sudo ${command}\`${hint}`);
+  }
+  const t0 = performance.now();
+  log(`installing ${what} with apt-get (${packages.join(', ')})`);
+  await run('apt-get', ['update']);
+  await run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { DEBIAN_FRONTEND: 'noninteractive' });
+  log(`${what} installed in ${since(t0)}`);
+}
+
+/** The Firefox the tests drive: MICROCLIMATE_FIREFOX when set, else Debian's ESR. */
+export function firefoxExecutable(): string {
+  return process.env.MICROCLIMATE_FIREFOX || '/usr/bin/firefox-esr';
+}
+
+/** Debian's Firefox ESR, driven by Playwright over WebDriver BiDi (no driver binary needed). */
+export async function ensureFirefox(): Promise<string> {
+  const bin = firefoxExecutable();
+  if (isExecutable(bin)) return bin;
+  if (process.env.MICROCLIMATE_FIREFOX) throw new Error(`MICROCLIMATE_FIREFOX=${bin} is not an executable file`);
+  await aptInstall('Firefox ESR', ['firefox-esr'], ' (or set MICROCLIMATE_FIREFOX to a Firefox binary)');
+  if (!isExecutable(bin)) throw new Error(`apt-get installed firefox-esr but ${bin} is missing`);
+  return bin;
+}
+
+export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
+export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+
+export const XVFB = '/usr/bin/Xvfb';
+
+/**
+ * Debian's WebKitGTK: WebKitWebDriver drives MiniBrowser, which has no headless mode, so it
+ * runs on an Xvfb display (xauth comes with it for xvfb-run, for running it by hand).
+ */
+export async function ensureWebKit(): Promise<{ driver: string; browser: string; xvfb: string }> {
+  const found = () => [WEBKIT_DRIVER, MINIBROWSER, XVFB].every(isExecutable) && hasCommand('xauth');
+  if (!found()) {
+    await aptInstall('WebKitGTK (WebKitWebDriver + MiniBrowser) and Xvfb', ['webkit2gtk-driver', 'xvfb', 'xauth']);
+    if (!found()) throw new Error(`apt-get ran but ${WEBKIT_DRIVER}, ${MINIBROWSER}, ${XVFB} or xauth is still missing`);
+  }
+  return { driver: WEBKIT_DRIVER, browser: MINIBROWSER, xvfb: XVFB };
+}

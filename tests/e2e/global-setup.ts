@@ -1,14 +1,21 @@
 // Starts the whole local stack once for the e2e run (installing any missing tool first)
 // and stops it afterwards. A part that can't start fails the run with its name and log:
-// no test skips because something is missing.
+// no test skips because something is missing. The same stack serves every engine's
+// project (Chromium, Firefox, and the WebKit suite in tests/webkit).
 import type { FullConfig } from '@playwright/test';
 import { startStack } from '../../scripts/stack/index.ts';
+import { ensureFirefox, ensureWebKit } from '../../scripts/stack/tools.ts';
+import { selectedEngines } from './browser.ts';
 
 /** Session JWTs this short make every e2e run exercise silent renewal, many times over. */
 export const E2E_SESSION_TTL_SECONDS = 20;
 
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
 	process.env.MICROCLIMATE_SESSION_TTL_SECONDS = String(E2E_SESSION_TTL_SECONDS);
+	const engines = selectedEngines();
+	// Fail before the stack starts when a browser is missing and can't be installed.
+	if (engines.includes('firefox')) await ensureFirefox();
+	if (engines.includes('webkit')) await ensureWebKit();
 	const stack = await startStack({ build: true, chromium: true });
 	return () => stack.stop();
 }

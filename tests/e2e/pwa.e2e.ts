@@ -1,29 +1,11 @@
 // The installable, offline-capable app: service worker, offline shell, update prompt,
 // security headers and CSP, standalone sign-in by redirect, first-screen weight.
-import type { Page } from '@playwright/test';
+import { activeWorkerPrecache } from './service-worker.ts';
 import { test, expect } from './fixtures.ts';
-import { account, passPdsSignIn, signIn, signInByRedirect } from './sign-in.ts';
+import { account, signIn, signInByRedirect } from './sign-in.ts';
 import { watchCsp } from './csp-watch.ts';
 import { buildApp } from '../../scripts/stack/app.ts';
 import { firstScreenJs } from '../../scripts/pwa/first-screen-js.ts';
-
-/** Waits until the page's service worker is active; returns what its precache holds. */
-async function activeWorkerPrecache(page: Page): Promise<string[]> {
-	return page.evaluate(async () => {
-		const registration = await navigator.serviceWorker.ready;
-		if (registration.active?.state !== 'activated') {
-			await new Promise<void>((resolve) =>
-				registration.active!.addEventListener('statechange', function wait(this: ServiceWorker) {
-					if (this.state === 'activated') resolve();
-				})
-			);
-		}
-		const name = (await caches.keys()).find((k) => k.startsWith('workbox-precache'));
-		if (!name) return [];
-		const requests = await (await caches.open(name)).keys();
-		return requests.map((r) => new URL(r.url).pathname);
-	});
-}
 
 test.describe('service worker', () => {
 	test('activates and precaches the app shell, not the lazily loaded libraries', async ({ page }) => {
@@ -186,50 +168,4 @@ test('the first screen loads under 80 KB of JavaScript (gzip), the OAuth client 
 	// Prefetched as soon as /connect shows, so "Sign in" opens the popup inside the click.
 	await lazyRequest;
 	await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
-});
-
-test('Lighthouse (mobile) scores /connect and the signed-in screen; Chromium finds the app installable', async ({ stack }) => {
-	test.setTimeout(300_000);
-	const { launchChromium, audit, describeScores } = await import('../../scripts/pwa/lighthouse.ts');
-	const { chromium } = await import('@playwright/test');
-	const chrome = await launchChromium();
-	try {
-		const connect = await audit(`${stack.app}/connect`, chrome.port);
-		console.log(describeScores('/connect', connect));
-
-		// Sign in inside the same browser (driven over CDP), then audit with storage kept.
-		const browser = await chromium.connectOverCDP(`http://127.0.0.1:${chrome.port}`);
-		const context = browser.contexts()[0]!;
-		const page = await context.newPage();
-		const alice = account(stack, 'alice.test');
-		await page.goto(`${stack.app}/connect`);
-		await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
-		await page.getByLabel('Handle').fill(alice.handle);
-		const popupEvent = page.waitForEvent('popup');
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		const popup = await popupEvent;
-		await passPdsSignIn(popup, alice);
-		await popup.getByRole('button', { name: 'Authorize' }).click();
-		await expect(page.getByText('Lobby')).toBeVisible();
-		await activeWorkerPrecache(page);
-
-		// Lighthouse 13 has no PWA category or installability audit any more: ask Chromium
-		// the question its old "installable-manifest" audit asked.
-		const cdp = await context.newCDPSession(page);
-		const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
-		expect(installabilityErrors).toEqual([]);
-		const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] };
-		expect(manifest.url).toBe(`${stack.app}/manifest.webmanifest`);
-		expect(manifest.errors).toEqual([]);
-
-		const signedIn = await audit(`${stack.app}/`, chrome.port, { keepStorage: true });
-		console.log(describeScores('signed-in screen', signedIn));
-		await browser.close();
-		for (const s of [connect, signedIn]) {
-			expect(s.accessibility).toBeGreaterThanOrEqual(90);
-			expect(s.bestPractices).toBeGreaterThanOrEqual(90);
-		}
-	} finally {
-		chrome.kill();
-	}
 });

@@ -28,6 +28,16 @@ import { describeLoginError, isAbort, CANCELLED_MESSAGE } from './login-errors.j
 import { createServerSession, type PdsSession } from './server-session.js';
 import { OAUTH_SCOPE } from './oauth-client.js';
 
+// Firefox fails the sign-in's requests as soon as the page starts to go away (a reload
+// mid-sign-in, before pagehide) and still runs their error handlers: the pending record
+// must survive that, so the next load can say the sign-in did not finish.
+let unloading = false;
+if (typeof window !== 'undefined') {
+	window.addEventListener('beforeunload', () => (unloading = true));
+	window.addEventListener('pagehide', () => (unloading = true));
+	window.addEventListener('pageshow', () => (unloading = false));
+}
+
 /** What LoginFlow needs from the OAuth library; a fake in unit tests. */
 export interface OAuthPopupClient {
 	signInPopup(handle: string, options: { signal: AbortSignal; popupName: string; scope: string }): Promise<PdsSession>;
@@ -135,6 +145,7 @@ export class LoginFlow {
 			this.#deps.onSignedIn(session);
 			void this.#releaseClaim(id);
 		} catch (err) {
+			if (unloading) return;
 			await clearPendingLogin(id).catch(() => {});
 			if (pds) void this.#revokeOrphan(pds.sub);
 			void this.#releaseClaim(id);

@@ -177,7 +177,9 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 			room = undefined;
 			listener = undefined; // a left call reports nothing more
 			stopWatchingMix();
-			await r?.disconnect();
+			// A room stuck mid-resume may never finish leaving: a rejoin waits for it a moment,
+			// not for ever (its events already go nowhere).
+			await Promise.race([r?.disconnect(), new Promise((done) => setTimeout(done, 3000))]);
 			nodes.clear();
 		}
 	};

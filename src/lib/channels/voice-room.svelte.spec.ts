@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
-import { VoiceRoom } from './voice-room.svelte.js';
+import { RESUME_DEADLINE_MS, VoiceRoom } from './voice-room.svelte.js';
 import { DEFAULT_PREFS } from './voice-prefs.svelte.js';
 import { CallEnded, EngineUnavailable, type EngineListener, type MicProblem, type VoiceEngine } from './voice-engine.js';
 
@@ -135,6 +135,43 @@ describe('VoiceRoom', () => {
 		await vi.waitFor(() => expect(t.room.status).toBe('connected'));
 		expect(t.engine.publishMic).toHaveBeenLastCalledWith(true);
 		expect(t.announce).toHaveBeenCalledWith('Reconnected.');
+	});
+
+	it('a resume LiveKit never finishes is given up after the deadline: rejoined with a new token, still muted', async () => {
+		vi.useFakeTimers();
+		try {
+			await t.room.join('lobby');
+			await t.room.toggleMute();
+			const stuck = t.engine.listener!;
+			stuck.link('reconnecting');
+			await vi.advanceTimersByTimeAsync(RESUME_DEADLINE_MS - 1);
+			expect(t.engine.connects).toHaveLength(1);
+			await vi.advanceTimersByTimeAsync(1);
+			expect(t.engine.connects).toEqual([{ url: 'ws://lk', token: 't-lobby-1' }, { url: 'ws://lk', token: 't-lobby-2' }]);
+			expect(t.room.status).toBe('connected');
+			expect(t.engine.publishMic).toHaveBeenLastCalledWith(true);
+			// The abandoned room's late events change nothing.
+			stuck.link('disconnected', 'lost');
+			await vi.advanceTimersByTimeAsync(RESUME_DEADLINE_MS);
+			expect(t.engine.connects).toHaveLength(2);
+			expect(t.room.status).toBe('connected');
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+
+	it('a resume that finishes in time keeps the room: no rejoin', async () => {
+		vi.useFakeTimers();
+		try {
+			await t.room.join('lobby');
+			t.engine.listener!.link('reconnecting');
+			t.engine.listener!.link('connected');
+			await vi.advanceTimersByTimeAsync(RESUME_DEADLINE_MS * 2);
+			expect(t.engine.connects).toHaveLength(1);
+			expect(t.room.status).toBe('connected');
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	it('joins listen-only when the microphone is refused', async () => {

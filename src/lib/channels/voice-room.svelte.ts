@@ -3,10 +3,11 @@
 // and the settings screen. One per signed-in layout, handed down through call-context.
 //
 // livekit-client arrives through `engine` (a dynamic import) on the first join only. A call
-// lost for good (not one LiveKit resumes by itself) is rejoined with a fresh token, with
-// backoff, keeping the mute state: the person never has to click anything. A call the server
-// ended on purpose (the same person joined on another device, or was removed, or the room
-// was deleted) is never rejoined: `ended` says why, and the person may take it back.
+// lost for good (not one LiveKit resumes by itself within RESUME_DEADLINE_MS) is rejoined
+// with a fresh token, with backoff, keeping the mute state: the person never has to click
+// anything. A call the server ended on purpose (the same person joined on another device, or
+// was removed, or the room was deleted) is never rejoined: `ended` says why, and the person
+// may take it back.
 import type { Client } from '@connectrpc/connect';
 import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { CallEnded, type EndCause, type EngineFactory, type FinalEnd, type LinkState, type MicProblem, type RemoteVoice, type VoiceEngine } from './voice-engine.js';
@@ -15,6 +16,14 @@ import { Mixer } from './mixer.svelte.js';
 import { backoffDelay } from './backoff.js';
 import { describeJoinError } from './call-errors.js';
 import { UNSUPPORTED_TEXT } from './call-support.js';
+
+/**
+ * How long LiveKit may try to resume a call by itself before the app rejoins with a fresh
+ * token and a fresh room. LiveKit's resume can hang for good (Firefox, after a restarted SFU
+ * refused the resume: its signal client waits on a lock the failed attempt never released,
+ * with no timeout), and a hung resume never reports "lost".
+ */
+export const RESUME_DEADLINE_MS = 15_000;
 
 export type CallStatus = 'idle' | Exclude<LinkState, 'disconnected'>;
 
@@ -56,6 +65,7 @@ export class VoiceRoom {
 	#generation = 0;
 	#releaseWakeLock: (() => void) | undefined;
 	#stopMeter: (() => void) | undefined;
+	#resumeDeadline: ReturnType<typeof setTimeout> | undefined;
 
 	readonly #deps: VoiceRoomDeps;
 
@@ -122,6 +132,8 @@ export class VoiceRoom {
 	}
 
 	#onLink(state: LinkState, cause: EndCause | undefined, generation: number): void {
+		if (state !== 'reconnecting') this.#stopResumeDeadline();
+		else this.#resumeDeadline ??= setTimeout(() => this.#resumeStalled(generation), RESUME_DEADLINE_MS);
 		if (state === 'disconnected') {
 			if (cause === 'replaced' || cause === 'removed' || cause === 'closed') return this.#endFor(cause);
 			if (cause !== 'lost') return;
@@ -133,6 +145,18 @@ export class VoiceRoom {
 		if (state === 'reconnecting') this.#deps.announce('Connection lost. Reconnecting…');
 		if (state === 'connected' && this.#status === 'reconnecting') this.#deps.announce('Reconnected.');
 		this.#status = state;
+	}
+
+	#stopResumeDeadline(): void {
+		clearTimeout(this.#resumeDeadline);
+		this.#resumeDeadline = undefined;
+	}
+
+	/** LiveKit did not resume in time: the call is treated as lost and rejoined. */
+	#resumeStalled(generation: number): void {
+		this.#resumeDeadline = undefined;
+		if (generation !== this.#generation) return;
+		void this.#connect(++this.#generation, 1);
 	}
 
 	#onPeople(list: RemoteVoice[]): void {
@@ -185,6 +209,7 @@ export class VoiceRoom {
 
 	async #disconnect(): Promise<void> {
 		this.#generation++;
+		this.#stopResumeDeadline();
 		this.#channelId = undefined;
 		this.#status = 'idle';
 		this.#people = [];

@@ -24,7 +24,13 @@ export class Connectivity {
 		const offline = () => (this.#online = false);
 		target.addEventListener('online', online);
 		target.addEventListener('offline', offline);
+		// Firefox (seen under its WebDriver network emulation) fires no 'online' in a page
+		// that loaded offline, though navigator.onLine turns true: while offline, also look.
+		const look = target.setInterval(() => {
+			if (!this.#online && target.navigator.onLine) online();
+		}, 2000);
 		return () => {
+			target.clearInterval(look);
 			target.removeEventListener('online', online);
 			target.removeEventListener('offline', offline);
 		};

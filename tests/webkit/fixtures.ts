@@ -1,0 +1,61 @@
+// Fixtures of the WebKit suite: the stack global set-up started (the same one the Chromium
+// and Firefox projects use), a WebKitWebDriver per worker, a fresh MiniBrowser per test, and
+// the few waits the tests need (selenium-webdriver has no auto-waiting locators).
+import { test as base, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { By, until, type WebDriver, type WebElement } from 'selenium-webdriver';
+import type { StackInfo } from '../../scripts/stack/index.ts';
+import { newSession, startWebKitDriver, type WebKitDriverService } from './webkit.ts';
+
+const stackFile = join(import.meta.dirname, '..', '..', '.stack', 'stack.json');
+
+export const test = base.extend<{ stack: StackInfo; autoplay: boolean; driver: WebDriver }, { webkit: WebKitDriverService }>({
+	webkit: [
+		async ({}, use) => {
+			const service = await startWebKitDriver();
+			await use(service);
+			await service.stop();
+		},
+		{ scope: 'worker' }
+	],
+	stack: async ({}, use) => {
+		await use(JSON.parse(readFileSync(stackFile, 'utf8')) as StackInfo);
+	},
+	// Autoplay allowed, as the Chromium and Firefox projects run; a test sets it to false
+	// to meet Safari's default policy.
+	autoplay: [true, { option: true }],
+	driver: async ({ webkit, autoplay }, use) => {
+		const driver = await newSession(webkit, { autoplay });
+		try {
+			await use(driver);
+		} finally {
+			await driver.quit().catch(() => {});
+		}
+	}
+});
+
+export { expect };
+
+export const byTestId = (id: string) => By.css(`[data-testid="${id}"]`);
+export const byLabel = (text: string) => By.xpath(`//input[@id = //label[normalize-space(.) = "${text}"]/@for]`);
+export const byButton = (name: string) => By.xpath(`//button[normalize-space(.) = "${name}"]`);
+
+/** Waits for an element and returns it (10 s, like the other projects' expect timeout). */
+export function find(driver: WebDriver, locator: By, timeoutMs = 10_000): Promise<WebElement> {
+	return driver.wait(until.elementLocated(locator), timeoutMs, `nothing matches ${locator}`);
+}
+
+/** Waits until the element's text is exactly `text`. */
+export async function expectText(driver: WebDriver, locator: By, text: string, timeoutMs = 10_000): Promise<void> {
+	let last = '';
+	await driver
+		.wait(async () => {
+			const found = await driver.findElements(locator);
+			last = found.length ? (await found[0]!.getText()).trim() : '(no element)';
+			return last === text;
+		}, timeoutMs)
+		.catch(() => {
+			throw new Error(`${locator}: expected text "${text}", last seen "${last}"`);
+		});
+}
