@@ -14,7 +14,8 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
 	process.env.MICROCLIMATE_SESSION_TTL_SECONDS = String(E2E_SESSION_TTL_SECONDS);
 	const engines = selectedEngines();
 	// Fail before the stack starts when a browser is missing and can't be installed.
-	if (engines.includes('firefox')) await ensureFirefox();
+	// The Chromium project also runs the Chromium <-> Firefox call (cross-engine.both.e2e.ts).
+	if (engines.includes('firefox') || engines.includes('chromium')) await ensureFirefox();
 	if (engines.includes('webkit')) await ensureWebKit();
 	const stack = await startStack({ build: true, chromium: true });
 	return () => stack.stop();

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { By, until, type WebDriver, type WebElement } from 'selenium-webdriver';
 import type { StackInfo } from '../../scripts/stack/index.ts';
+import { collectedPageErrors, watchPageErrors } from './page-errors.ts';
 import { newSession, startWebKitDriver, type WebKitDriverService } from './webkit.ts';
 
 const stackFile = join(import.meta.dirname, '..', '..', '.stack', 'stack.json');
@@ -25,13 +26,19 @@ export const test = base.extend<{ stack: StackInfo; autoplay: boolean; driver: W
 	// Autoplay allowed, as the Chromium and Firefox projects run; a test sets it to false
 	// to meet Safari's default policy.
 	autoplay: [true, { option: true }],
-	driver: async ({ webkit, autoplay }, use) => {
+	// Each test fails on an uncaught error, unhandled rejection or console.error of the app's
+	// pages, as in the other engines (page-errors.ts says what WebKit can and cannot see).
+	driver: async ({ webkit, autoplay, stack }, use) => {
 		const driver = await newSession(webkit, { autoplay });
+		watchPageErrors(driver);
+		let errors: string[] = [];
 		try {
 			await use(driver);
+			errors = await collectedPageErrors(driver, new URL(stack.pds).origin);
 		} finally {
 			await driver.quit().catch(() => {});
 		}
+		if (errors.length) throw new Error(`${errors.length} error(s) in the app's pages:\n  ${errors.join('\n  ')}`);
 	}
 });
 

@@ -124,11 +124,15 @@ export class AppUpdate {
  */
 function lazyWorkbox(url: string): ServiceWorkerHandle {
 	const workbox = import('workbox-window').then(({ Workbox }) => new Workbox(url, { scope: '/' }));
+	// Offline before the chunk was ever cached, the import fails: then there is no update
+	// machinery (and nothing to update from). register() and update() report it to their
+	// callers; the calls that return nothing must not leave unhandled rejections behind.
+	const unavailable = () => {};
 	return {
-		addEventListener: (type, listener) => void workbox.then((w) => w.addEventListener(type, listener)),
+		addEventListener: (type, listener) => void workbox.then((w) => w.addEventListener(type, listener), unavailable),
 		register: () => workbox.then((w) => w.register()),
 		update: () => workbox.then((w) => w.update()),
-		messageSkipWaiting: () => void workbox.then((w) => w.messageSkipWaiting())
+		messageSkipWaiting: () => void workbox.then((w) => w.messageSkipWaiting(), unavailable)
 	};
 }
 
