@@ -3,6 +3,7 @@
 // the list must see nothing of it: the list stays "Live" across several expiries.
 import { test, expect } from './fixtures.ts';
 import { E2E_SESSION_TTL_SECONDS } from './global-setup.ts';
+import { recordTexts } from './status-history.ts';
 import { account, signIn, storedAppState } from './sign-in.ts';
 
 type StoredSession = { token: string; expiresAt: number };
@@ -12,12 +13,7 @@ test('the channel list stays "Live" across session expiries while the app renews
 	await signIn(page, account(stack, 'alice.test'));
 	const status = page.getByTestId('directory-status');
 	await expect(status).toHaveText('Live');
-	// Every text the status ever shows from now on, however briefly.
-	await status.evaluate((el) => {
-		const seen: string[] = [];
-		(window as unknown as { seenStatuses: string[] }).seenStatuses = seen;
-		new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
-	});
+	const statusTexts = await recordTexts(status);
 	const tokens = new Set<string>();
 	const first = (await storedAppState(page)).session as StoredSession;
 	tokens.add(first.token);
@@ -29,6 +25,6 @@ test('the channel list stays "Live" across session expiries while the app renews
 	}
 	expect(tokens.size).toBeGreaterThanOrEqual(3); // renewed at each expiry with nobody clicking
 	await expect(status).toHaveText('Live');
-	expect(await page.evaluate(() => (window as unknown as { seenStatuses: string[] }).seenStatuses.filter((s) => s !== 'Live'))).toEqual([]);
+	expect((await statusTexts()).filter((s) => s !== 'Live')).toEqual([]);
 	await expect(page.getByText('Lobby')).toBeVisible();
 });

@@ -10,6 +10,7 @@
 // the real server (through Envoy).
 import type { BrowserContext, Page, Route } from '@playwright/test';
 import { test, expect } from './fixtures.ts';
+import { recordTexts } from './status-history.ts';
 import { account, signIn, storedAppState } from './sign-in.ts';
 
 type Stored = { token: string; expiresAt: number };
@@ -109,12 +110,7 @@ test.describe('renewal keeps the session through passing trouble', () => {
 		await signIn(page, account(stack, 'alice.test'));
 		const status = page.getByTestId('directory-status');
 		await expect(status).toHaveText('Live');
-		// Every text the status shows from now on, however briefly.
-		await status.evaluate((el) => {
-			const seen: string[] = [];
-			(window as unknown as { seenStatuses: string[] }).seenStatuses = seen;
-			new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
-		});
+		const statusTexts = await recordTexts(status);
 		const first = (await storedAppState(page)).session as Stored;
 		// The PDS never answers the first request (a phone on a dead cell); later ones pass.
 		const pds = await fault(context, SERVICE_AUTH, (route) => (pds.hits.count === 1 ? new Promise<void>(() => {}) : route.continue()));
@@ -125,7 +121,7 @@ test.describe('renewal keeps the session through passing trouble', () => {
 		await expect.poll(() => pds.hits.count, { timeout: 40_000 }).toBeGreaterThanOrEqual(2);
 		await expect(status).toHaveText('Live', { timeout: 20_000 });
 		expect(((await storedAppState(page)).session as Stored).token).not.toBe(first.token);
-		expect(await page.evaluate(() => (window as unknown as { seenStatuses: string[] }).seenStatuses)).toContain('Reconnecting…');
+		expect(await statusTexts()).toContain('Reconnecting…');
 		await expectStillSignedIn(page, 'alice.test');
 	});
 });
