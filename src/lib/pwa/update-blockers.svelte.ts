@@ -19,8 +19,6 @@ export class UpdateBlockers {
 
 	/** Registers a blocker; returns the function that removes it. */
 	add(isBlocking: UpdateBlocker): () => void {
-		// Untracked: callers register from an $effect, which would otherwise depend on the list
-		// it writes and re-run without end (Svelte's effect_update_depth_exceeded).
 		this.#blockers = [...untrack(() => this.#blockers), isBlocking];
 		return () => {
 			this.#blockers = untrack(() => this.#blockers).filter((b) => b !== isBlocking);
