@@ -7,7 +7,9 @@
 // in settings), an open request failing with UnknownError (Safari private mode), a live
 // connection whose transactions fail ("Connection to Indexed Database server lost"), a
 // delete that fails. The app and the rest of the stack are real.
+import type { BrowserContext, Page } from '@playwright/test';
 import { test, expect } from './fixtures.ts';
+import type { StackInfo } from '../../scripts/stack/index.ts';
 import { account, signIn, storedAppState } from './sign-in.ts';
 
 const STORAGE_HEADING = 'This browser is blocking storage, so you can’t stay signed in';
@@ -68,6 +70,16 @@ function installStorageFaults(mode: string): void {
 	}
 }
 
+/** alice signed in, in `page` and in a second tab of the same browser, storage faults armed. */
+async function aliceInTwoTabs(context: BrowserContext, page: Page, stack: StackInfo): Promise<Page> {
+	await context.addInitScript(installStorageFaults, 'no');
+	await signIn(page, account(stack, 'alice.test'));
+	const other = await context.newPage();
+	await other.goto('/');
+	await expect(other.getByText('Signed in as @alice.test')).toBeVisible();
+	return other;
+}
+
 test.describe('storage the browser refuses', () => {
 	test('storage blocked in the settings shows what to do instead of an error page', async ({ page }) => {
 		await page.addInitScript(installStorageFaults, 'throw');
@@ -91,11 +103,7 @@ test.describe('storage the browser refuses', () => {
 	});
 
 	test('signing out over a lost database connection still signs out every tab, for good', async ({ context, page, stack }) => {
-		await context.addInitScript(installStorageFaults, 'no');
-		await signIn(page, account(stack, 'alice.test'));
-		const other = await context.newPage();
-		await other.goto('/');
-		await expect(other.getByText('Signed in as @alice.test')).toBeVisible();
+		const other = await aliceInTwoTabs(context, page, stack);
 
 		await page.getByRole('link', { name: 'Settings' }).click();
 		await page.evaluate(() => window.__storage.lose());
@@ -108,11 +116,7 @@ test.describe('storage the browser refuses', () => {
 	});
 
 	test('a sign-out whose delete fails still signs out every tab, and a reload does not sign her back in', async ({ context, page, stack }) => {
-		await context.addInitScript(installStorageFaults, 'no');
-		await signIn(page, account(stack, 'alice.test'));
-		const other = await context.newPage();
-		await other.goto('/');
-		await expect(other.getByText('Signed in as @alice.test')).toBeVisible();
+		const other = await aliceInTwoTabs(context, page, stack);
 
 		await page.getByRole('link', { name: 'Settings' }).click();
 		await page.evaluate(() => (window.__storage.failDeletes = true));
