@@ -1,6 +1,20 @@
 // `npm start`: the whole local stack on 127.0.0.1 until Ctrl-C. See scripts/stack/.
+// `npm start -- --replicas 2` (or MICROCLIMATE_REPLICAS=2) runs Redis, 2 API replicas and
+// 2 LiveKit nodes behind Envoy (README "Running more than one of each").
 import path from 'node:path';
-import { startStack, type Stack } from './stack/index.js';
+import { replicasFromEnv, startStack, type Stack } from './stack/index.js';
+
+/** `--replicas N` / `--replicas=N` wins over MICROCLIMATE_REPLICAS; anything else is refused. */
+function replicasFromArgs(args: string[]): number {
+  let raw: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--replicas') raw = args[++i] ?? '';
+    else if (arg.startsWith('--replicas=')) raw = arg.slice('--replicas='.length);
+    else throw new Error(`unknown argument ${arg} (npm start accepts --replicas 1|2)`);
+  }
+  return replicasFromEnv(raw ?? process.env.MICROCLIMATE_REPLICAS);
+}
 
 const t0 = performance.now();
 let stack: Stack | undefined;
@@ -22,7 +36,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
 try {
-  stack = await startStack({ build: true });
+  stack = await startStack({ build: true, replicas: replicasFromArgs(process.argv.slice(2)) });
   if (stopping) {
     await stack.stop(); // a signal came while starting
     process.exit(0);
@@ -39,6 +53,12 @@ try {
       `  Server URL:       ${info.server}   (Envoy, gRPC-Web; API server ${info.api})`,
       `  PDS / PLC:        ${info.pds}   ${info.plc}`,
       `  LiveKit:          ${info.livekit.url}`,
+      ...(info.replicas
+        ? [
+            `  Redis:            ${info.replicas.redis}`,
+            ...info.replicas.zones.map((z, i) => `  Zone ${i + 1}:           API ${z.api}, LiveKit ${z.livekit.url}, front doors ${z.server} and ${z.livekitFrontDoor}`),
+          ]
+        : []),
       '  Demo accounts (sign in with the handle):',
       ...accounts,
       '',

@@ -16,10 +16,11 @@ async function launch(spec: SpawnOptions, what: string, check: () => Promise<boo
   log(`${spec.name} ready: ${what} (${since(t0)})`);
 }
 
-export function startLiveKit(bin: string, ports: Ports, track: Track, timeoutMs: number): Promise<void> {
-  const httpUrl = url(ports.LIVEKIT);
+/** `node` picks another config and port (a node of the replicated stack); the default is deploy/livekit.yaml's. */
+export function startLiveKit(bin: string, ports: Ports, track: Track, timeoutMs: number, node?: { name: string; config: string; port: number }): Promise<void> {
+  const httpUrl = url(node?.port ?? ports.LIVEKIT);
   return launch(
-    { name: 'LiveKit', command: bin, args: ['--config', livekitConfig(ports)], cwd: ROOT },
+    { name: node?.name ?? 'LiveKit', command: bin, args: ['--config', node?.config ?? livekitConfig(ports)], cwd: ROOT },
     `GET ${httpUrl}`,
     async () => (await httpGet(httpUrl)).status === 200,
     track,
@@ -31,20 +32,23 @@ export interface ApiServerEnv {
   plcUrl: string;
   pdsUrl: string;
   livekit: { url: string; apiKey: string; apiSecret: string };
+  /** A replica of the replicated stack: its name (log file), own ports and extra environment. */
+  replica?: { name: string; grpcPort: number; webhookPort: number; env: NodeJS.ProcessEnv };
 }
 
 /** The reference API server (`server/main.ts` by default), run with this Node and tsx. */
 export function startApiServer(entry: string, ports: Ports, env: ApiServerEnv, track: Track, timeoutMs: number): Promise<void> {
+  const grpcPort = env.replica?.grpcPort ?? ports.API;
   return launch(
     {
-      name: 'API server',
+      name: env.replica?.name ?? 'API server',
       command: process.execPath,
       args: ['--import', 'tsx', entry],
       cwd: ROOT,
       env: {
-        MICROCLIMATE_GRPC_PORT: String(ports.API),
+        MICROCLIMATE_GRPC_PORT: String(grpcPort),
         // LiveKit posts room events here (deploy/livekit.yaml's webhook URL, same port).
-        MICROCLIMATE_WEBHOOK_PORT: String(ports.WEBHOOK),
+        MICROCLIMATE_WEBHOOK_PORT: String(env.replica?.webhookPort ?? ports.WEBHOOK),
         MICROCLIMATE_PUBLIC_HOSTS: `localhost:${ports.ENVOY},127.0.0.1:${ports.ENVOY}`,
         MICROCLIMATE_DEV: '1',
         MICROCLIMATE_PLC_URL: env.plcUrl,
@@ -54,23 +58,24 @@ export function startApiServer(entry: string, ports: Ports, env: ApiServerEnv, t
         MICROCLIMATE_LIVEKIT_URL: env.livekit.url,
         MICROCLIMATE_LIVEKIT_API_KEY: env.livekit.apiKey,
         MICROCLIMATE_LIVEKIT_API_SECRET: env.livekit.apiSecret,
+        ...env.replica?.env,
       },
     },
-    `gRPC GetServerInfo on ${url(ports.API)}`,
-    () => apiAnswers(url(ports.API)),
+    `gRPC GetServerInfo on ${url(grpcPort)}`,
+    () => apiAnswers(url(grpcPort)),
     track,
     timeoutMs,
   );
 }
 
 /** Envoy; ready when admin /ready says LIVE, a gRPC-Web call gets through and CORS answers. */
-export function startEnvoy(bin: string, ports: Ports, track: Track, timeoutMs: number): Promise<void> {
+export function startEnvoy(bin: string, ports: Ports, track: Track, timeoutMs: number, config = envoyConfig(ports)): Promise<void> {
   return launch(
     {
       name: 'Envoy',
       command: bin,
       // No hot restart: it would claim a shared-memory id that a second Envoy on this machine needs.
-      args: ['-c', envoyConfig(ports), '--disable-hot-restart', '--concurrency', '2', '--log-level', 'info'],
+      args: ['-c', config, '--disable-hot-restart', '--concurrency', '2', '--log-level', 'info'],
       cwd: ROOT,
     },
     `gRPC-Web and CORS on ${url(ports.ENVOY)}, admin ${url(ports.ENVOY_ADMIN)}`,

@@ -27,6 +27,27 @@ export const DEFAULT_PORTS = {
 export type PortName = keyof typeof DEFAULT_PORTS;
 export type Ports = Record<PortName, number>;
 
+/**
+ * Ports only the replicated stack (`--replicas 2`) uses: the second API replica, the second
+ * LiveKit node, Redis, and Envoy's zone front doors (scale-config.ts). `npm start` without
+ * replicas neither checks nor takes them.
+ */
+export const DEFAULT_SCALE_PORTS = {
+  API_2: 50061,
+  WEBHOOK_2: 50062,
+  LIVEKIT_2: 7890,
+  LIVEKIT_2_RTC_TCP: 7891,
+  LIVEKIT_2_RTC_UDP: 7892,
+  REDIS: 6380,
+  ENVOY_ZONE_1: 8081,
+  ENVOY_ZONE_2: 8082,
+  LIVEKIT_ZONE_1: 7885,
+  LIVEKIT_ZONE_2: 7886,
+} as const;
+
+export type ScalePortName = keyof typeof DEFAULT_SCALE_PORTS;
+export type ScalePorts = Record<ScalePortName, number>;
+
 /** Which component owns a port, for error messages. */
 export const PORT_OWNER: Record<PortName, string> = {
   PLC: 'PLC (dev-env)',
@@ -41,9 +62,36 @@ export const PORT_OWNER: Record<PortName, string> = {
   WEBHOOK: 'API server (LiveKit webhooks)',
 };
 
+export const SCALE_PORT_OWNER: Record<ScalePortName, string> = {
+  API_2: 'API server 2 (gRPC)',
+  WEBHOOK_2: 'API server 2 (LiveKit webhooks)',
+  LIVEKIT_2: 'LiveKit node 2 (HTTP/WebSocket)',
+  LIVEKIT_2_RTC_TCP: 'LiveKit node 2 (RTC TCP)',
+  LIVEKIT_2_RTC_UDP: 'LiveKit node 2 (RTC UDP)',
+  REDIS: 'Redis',
+  ENVOY_ZONE_1: 'Envoy (zone 1 gRPC-Web front door)',
+  ENVOY_ZONE_2: 'Envoy (zone 2 gRPC-Web front door)',
+  LIVEKIT_ZONE_1: 'Envoy (zone 1 LiveKit front door)',
+  LIVEKIT_ZONE_2: 'Envoy (zone 2 LiveKit front door)',
+};
+
+/** Owner of any port, base or scale, for error messages. */
+export function portOwner(name: string): string {
+  return (PORT_OWNER as Record<string, string>)[name] ?? (SCALE_PORT_OWNER as Record<string, string>)[name] ?? name;
+}
+
 export function resolvePorts(overrides: Partial<Ports> = {}): Ports {
-  const ports = { ...DEFAULT_PORTS } as Ports;
-  for (const name of Object.keys(DEFAULT_PORTS) as PortName[]) {
+  return resolveSome(DEFAULT_PORTS, overrides) as Ports;
+}
+
+/** The base ports plus the replicated stack's, all distinct. */
+export function resolveScalePorts(overrides: Partial<Ports & ScalePorts> = {}): Ports & ScalePorts {
+  return resolveSome({ ...DEFAULT_PORTS, ...DEFAULT_SCALE_PORTS }, overrides) as Ports & ScalePorts;
+}
+
+function resolveSome(defaults: Record<string, number>, overrides: Record<string, number | undefined>): Record<string, number> {
+  const ports: Record<string, number> = { ...defaults };
+  for (const name of Object.keys(defaults)) {
     const raw = process.env[`MICROCLIMATE_PORT_${name}`];
     if (raw !== undefined && raw !== '') {
       const n = Number(raw);
@@ -54,10 +102,10 @@ export function resolvePorts(overrides: Partial<Ports> = {}): Ports {
     }
     if (overrides[name] !== undefined) ports[name] = overrides[name]!;
   }
-  const seen = new Map<number, PortName>();
-  for (const [name, port] of Object.entries(ports) as [PortName, number][]) {
+  const seen = new Map<number, string>();
+  for (const [name, port] of Object.entries(ports)) {
     const other = seen.get(port);
-    if (other) throw new Error(`Port ${port} is configured for both ${PORT_OWNER[other]} and ${PORT_OWNER[name]}`);
+    if (other) throw new Error(`Port ${port} is configured for both ${portOwner(other)} and ${portOwner(name)}`);
     seen.set(port, name);
   }
   return ports;
@@ -72,7 +120,7 @@ export function since(t0: number): string {
 }
 
 /** Replaces `key: <default>` by `key: <port>` in a config file, checking each key occurs once. */
-function substitute(text: string, file: string, pairs: [key: string, from: number, to: number][]): string {
+export function substitute(text: string, file: string, pairs: [key: string, from: number, to: number][]): string {
   for (const [key, from, to] of pairs) {
     const re = new RegExp(`(\\b${key}:\\s*)${from}\\b`, 'g');
     const count = text.match(re)?.length ?? 0;

@@ -18,6 +18,10 @@ export interface ControlledParts {
   envoy: Restartable;
   livekit: Restartable;
   pds: { stopPds(): Promise<void>; startPds(): Promise<void> };
+  /** The replicated stack's second API replica and LiveKit node, and its Redis. */
+  api2?: Restartable;
+  livekit2?: Restartable;
+  redis?: Restartable;
 }
 
 /**
@@ -29,16 +33,22 @@ export function controlActions(parts: ControlledParts): ControlActions {
   const actions: ControlActions = {
     'pds/stop': () => parts.pds.stopPds(),
     'pds/start': () => parts.pds.startPds(),
-    // A graceful LiveKit stop drains rooms first: stop it abruptly, like a crash.
-    'livekit/stop': () => parts.livekit.stop({ abrupt: true }),
-    'livekit/start': () => parts.livekit.start(),
   };
-  for (const [key, part] of [['api', parts.api], ['envoy', parts.envoy]] as const) {
+  // A graceful LiveKit stop drains rooms first: stop it abruptly, like a crash.
+  const livekits = [['livekit', parts.livekit], ['livekit2', parts.livekit2]] as const;
+  for (const [key, part] of livekits) {
+    if (!part) continue;
+    actions[`${key}/stop`] = () => part.stop({ abrupt: true });
+    actions[`${key}/start`] = () => part.start();
+  }
+  const graceful = [['api', parts.api], ['envoy', parts.envoy], ['api2', parts.api2], ['redis', parts.redis]] as const;
+  for (const [key, part] of graceful) {
+    if (!part) continue;
     actions[`${key}/stop`] = () => part.stop(); // SIGTERM: the part shuts down gracefully
     actions[`${key}/kill`] = () => part.stop({ abrupt: true });
     actions[`${key}/start`] = () => part.start();
   }
-  for (const key of ['api', 'envoy', 'livekit', 'pds']) {
+  for (const key of ['api', 'envoy', 'livekit', 'pds', 'api2', 'livekit2', 'redis'].filter((k) => actions[`${k}/start`])) {
     actions[`${key}/restart`] = async () => {
       await actions[`${key}/stop`]!();
       await actions[`${key}/start`]!();

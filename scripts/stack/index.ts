@@ -7,12 +7,14 @@ import { BUILD_DIR, buildApp, hasBuild, serveApp } from './app.js';
 import { startAtproto, type Atproto, type DemoAccount } from './atproto.js';
 import { startApiServer, startEnvoy, startLiveKit, type Track } from './components.js';
 import { Restartable } from './restartable.js';
-import { DEFAULT_PORTS, HOST, LOGS_DIR, ROOT, STACK_FILE, livekitKeys, log, resolvePorts, since, type Ports } from './config.js';
+import { DEFAULT_PORTS, HOST, LOGS_DIR, ROOT, STACK_FILE, envoyConfig, livekitKeys, log, resolvePorts, resolveScalePorts, since, type Ports, type ScalePorts } from './config.js';
 import { controlActions, serveControl } from './control.js';
+import { envoyReplicasConfig } from './envoy-replicas.js';
 import { checkPortsFree, httpGet } from './processes.js';
-import { ensureChromium, ensureEnvoy, ensureLiveKit } from './tools.js';
+import { scaleParts, type ReplicasInfo, type ScaleParts } from './scale.js';
+import { ensureChromium, ensureEnvoy, ensureLiveKit, ensureRedis } from './tools.js';
 
-export { DEFAULT_PORTS, STACK_FILE, type DemoAccount, type Ports };
+export { DEFAULT_PORTS, STACK_FILE, type DemoAccount, type Ports, type ReplicasInfo };
 
 export interface StackInfo {
   app: string; // http://127.0.0.1:4173, the built PWA
@@ -24,7 +26,9 @@ export interface StackInfo {
   pds: string; // http://localhost:2583
   livekit: { url: string; httpUrl: string; apiKey: string; apiSecret: string };
   accounts: DemoAccount[];
-  ports: Ports;
+  ports: Ports & Partial<ScalePorts>;
+  /** Only with replicas: Redis, and per zone k API replica k + LiveKit node k (above: zone 1's). */
+  replicas?: ReplicasInfo;
   chromium?: string; // path of the browser binary, when asked for with { chromium: true }
   logsDir: string;
   stackFile: string;
@@ -40,6 +44,16 @@ export interface StackOptions {
   apiEntry?: string;
   chromium?: boolean; // also make sure Chromium is installed and report its path
   timeoutMs?: number; // per component health check (default 60 s: the machine may be busy)
+  /** 1 (default, or MICROCLIMATE_REPLICAS): one of each. 2: Redis, 2 API replicas, 2 LiveKit nodes. */
+  replicas?: number;
+}
+
+/** MICROCLIMATE_REPLICAS, checked: the replicated stack has exactly 2 of each for now. */
+export function replicasFromEnv(raw = process.env.MICROCLIMATE_REPLICAS): number {
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (n !== 1 && n !== 2) throw new Error(`MICROCLIMATE_REPLICAS=${raw}: the local stack runs 1 or 2 replicas`);
+  return n;
 }
 
 export interface Stack {
@@ -61,7 +75,9 @@ function runningStackHint(): string {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const t0 = performance.now();
   const timeout = options.timeoutMs ?? 60_000;
-  const ports = resolvePorts(options.ports);
+  const replicas = options.replicas ?? replicasFromEnv();
+  if (replicas !== 1 && replicas !== 2) throw new Error(`replicas: ${replicas}: the local stack runs 1 or 2 replicas`);
+  const ports: Ports & Partial<ScalePorts> = replicas === 2 ? resolveScalePorts(options.ports) : resolvePorts(options.ports);
   const url = (port: number) => `http://${HOST}:${port}`;
   const lk = livekitKeys();
   const apiEntry = options.apiEntry ?? process.env.MICROCLIMATE_API_ENTRY ?? 'server/main.ts';
@@ -69,10 +85,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await checkPortsFree(ports, runningStackHint());
   fs.mkdirSync(LOGS_DIR, { recursive: true });
   if (!fs.existsSync(path.join(ROOT, apiEntry))) throw new Error(`API server entry ${apiEntry} not found in ${ROOT}`);
-  const [envoyBin, livekitBin, chromium] = await Promise.all([
+  const [envoyBin, livekitBin, chromium, redisBin] = await Promise.all([
     ensureEnvoy(),
     ensureLiveKit(),
     options.chromium ? ensureChromium() : Promise.resolve(undefined),
+    replicas === 2 ? ensureRedis() : Promise.resolve(undefined),
   ]);
 
   const plcUrl = `http://localhost:${ports.PLC}`;
@@ -108,12 +125,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const track: Track = (component) => stops.push(component);
   const lkConfig = { url: `ws://${HOST}:${ports.LIVEKIT}`, httpUrl: url(ports.LIVEKIT), ...lk };
   // The parts the control socket can stop and start again; each stays tracked through restarts.
-  const livekitPart = new Restartable('LiveKit', track, (t) => startLiveKit(livekitBin, ports, t, timeout));
-  const apiPart = new Restartable('API server', track, (t) => startApiServer(apiEntry, ports, { plcUrl, pdsUrl, livekit: lkConfig }, t, timeout));
+  // One of each, or the replicated parts (scale.ts) with zone 1's in the single stack's places.
+  const scale: ScaleParts | undefined = redisBin
+    ? scaleParts({ ports: ports as Ports & ScalePorts, track, timeoutMs: timeout, bins: { livekit: livekitBin, redis: redisBin }, apiEntry, apiEnv: { plcUrl, pdsUrl, livekit: lkConfig } })
+    : undefined;
+  const livekitPart = scale?.livekit[0] ?? new Restartable('LiveKit', track, (t) => startLiveKit(livekitBin, ports, t, timeout));
+  const apiPart = scale?.api[0] ?? new Restartable('API server', track, (t) => startApiServer(apiEntry, ports, { plcUrl, pdsUrl, livekit: lkConfig }, t, timeout));
 
   try {
     // PLC + PDS (dev-env takes seconds to import), LiveKit and the API server start together.
-    log(`starting PLC + PDS, LiveKit and the API server; logs in ${path.relative(ROOT, LOGS_DIR)}/`);
+    log(`starting PLC + PDS, ${scale ? 'Redis, 2 LiveKit nodes and 2 API replicas' : 'LiveKit and the API server'}; logs in ${path.relative(ROOT, LOGS_DIR)}/`);
     const livekit = lkConfig;
     const startAtprotoTimed = async () => {
       const t1 = performance.now();
@@ -124,15 +145,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const [atprotoResult, ...others] = await Promise.allSettled([
       startAtprotoTimed(),
-      livekitPart.start(),
-      apiPart.start(),
+      ...(scale ? [scale.start()] : [livekitPart.start(), apiPart.start()]),
     ]);
     const failed = [atprotoResult, ...others].find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const atproto = (atprotoResult as PromiseFulfilledResult<Atproto>).value;
     if (atproto.plcUrl !== plcUrl || atproto.pdsUrl !== pdsUrl) throw new Error(`dev-env URLs differ from the expected: ${atproto.plcUrl} ${atproto.pdsUrl}`);
 
-    const envoyPart = new Restartable('Envoy', track, (t) => startEnvoy(envoyBin, ports, t, timeout));
+    const envoyFile = scale ? envoyReplicasConfig(ports as Ports & ScalePorts) : envoyConfig(ports);
+    const envoyPart = new Restartable('Envoy', track, (t) => startEnvoy(envoyBin, ports, t, timeout, envoyFile));
     await envoyPart.start();
 
     const t = performance.now();
@@ -142,7 +163,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (page.status !== 200) throw new Error(`app (static server) answers HTTP ${page.status} for a deep link`);
     log(`app ready on ${url(ports.APP)} (${since(t)})`);
 
-    const control = await serveControl(controlActions({ livekit: livekitPart, api: apiPart, envoy: envoyPart, pds: atproto }));
+    const control = await serveControl(
+      controlActions({ livekit: livekitPart, api: apiPart, envoy: envoyPart, pds: atproto, ...(scale && { api2: scale.api[1], livekit2: scale.livekit[1], redis: scale.redis }) }),
+    );
     track({ name: 'control socket', stop: () => control.close() });
 
     const info: StackInfo = {
@@ -156,6 +179,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       livekit,
       accounts: atproto.accounts,
       ports,
+      ...(scale ? { replicas: scale.info } : {}),
       ...(chromium ? { chromium } : {}),
       logsDir: LOGS_DIR,
       stackFile: STACK_FILE,

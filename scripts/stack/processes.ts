@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { HOST, LOGS_DIR, PORT_OWNER, type PortName, type Ports } from './config.js';
+import { HOST, LOGS_DIR, portOwner } from './config.js';
 
 export interface Managed {
   name: string;
@@ -51,11 +51,12 @@ function udpInUse(port: number): Promise<boolean> {
 }
 
 /** Throws one error naming every configured port that is already taken, and its component. */
-export async function checkPortsFree(ports: Ports, hint = ''): Promise<void> {
-  const entries = Object.entries(ports) as [PortName, number][];
-  const busy = await Promise.all(entries.map(([name, port]) => (name === 'LIVEKIT_RTC_UDP' ? udpInUse(port) : tcpInUse(port))));
+export async function checkPortsFree(ports: Record<string, number>, hint = ''): Promise<void> {
+  const entries = Object.entries(ports);
+  const udp = (name: string) => name.endsWith('RTC_UDP'); // LiveKit's ICE/UDP ports
+  const busy = await Promise.all(entries.map(([name, port]) => (udp(name) ? udpInUse(port) : tcpInUse(port))));
   const taken = entries.filter((_, i) => busy[i]).map(([name, port]) =>
-    `${PORT_OWNER[name]} needs ${name === 'LIVEKIT_RTC_UDP' ? 'UDP' : 'TCP'} port ${port} (set MICROCLIMATE_PORT_${name} to use another)`,
+    `${portOwner(name)} needs ${udp(name) ? 'UDP' : 'TCP'} port ${port} (set MICROCLIMATE_PORT_${name} to use another)`,
   );
   if (taken.length) {
     throw new Error(`Port already in use, nothing was started:\n  - ${taken.join('\n  - ')}${hint}`);
