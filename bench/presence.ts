@@ -110,7 +110,8 @@ function cpuMeter(stack: StackInfo) {
 	};
 }
 
-async function fanOut(stack: StackInfo, client: Client, token: string, n: number, memory?: (label: string) => void) {
+/** `webhook`: where the join is posted (the replicated stack's bench posts to another replica than the streams'). */
+export async function fanOut(stack: StackInfo, client: Client, token: string, n: number, memory?: (label: string) => void, webhook = stack.webhook) {
 	const cpu = cpuMeter(stack);
 	const t0 = performance.now();
 	const streams = openStreams(client, token, n);
@@ -129,7 +130,7 @@ async function fanOut(stack: StackInfo, client: Client, token: string, n: number
 			firstJoined.catch(() => undefined); // awaited below; only `joined` may fail the round
 			const sent = performance.now();
 			await cpu.around(async () => {
-				const res = await fetch(stack.webhook, { method: 'POST', headers: { 'content-type': 'application/webhook+json', authorization }, body });
+				const res = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/webhook+json', authorization }, body });
 				if (!res.ok) throw new Error(`webhook refused: ${res.status} ${await res.text()}`);
 				await joined;
 			});

@@ -14,6 +14,7 @@ import { renderMarkdown, writeResults, type Row } from './report.ts';
 import { PRESENCE_SERVER_ENV, presenceRows } from './presence.ts';
 import { reconnectRows } from './reconnect.ts';
 import { rpcRows } from './rpc.ts';
+import { scaleRows } from './scale.ts';
 import { startupRows } from './startup.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -50,6 +51,16 @@ async function main(): Promise<void> {
 	} finally {
 		await browser.close();
 		await stack.stop();
+	}
+	// The replicated stack (Redis, 2 API replicas, 2 LiveKit nodes) on the same ports, after the
+	// single one is down; it reuses the app just built.
+	if (!only || only.includes('scale')) {
+		const replicated = await startStack({ build: false, replicas: 2 });
+		try {
+			await step('scale', '2 replicas vs 1', () => scaleRows(replicated.info));
+		} finally {
+			await replicated.stop();
+		}
 	}
 	const header = `Microclimate bench — ${new Date().toISOString()} — ${os.cpus().length} cores, Node ${process.version} — ${((performance.now() - t0) / 1000).toFixed(0)} s`;
 	const markdown = renderMarkdown(rows, header);

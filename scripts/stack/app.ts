@@ -12,6 +12,14 @@ import { tailLog } from './processes.js';
 export const BUILD_DIR = path.join(ROOT, 'build');
 const FALLBACK = '200.html';
 
+/** Whether build/ holds an app built for this server URL (it is baked into the bundle). */
+export function appBuiltFor(serverUrl: string): boolean {
+  const dir = path.join(BUILD_DIR, '_app/immutable');
+  if (!fs.existsSync(path.join(BUILD_DIR, FALLBACK)) || !fs.existsSync(dir)) return false;
+  const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+  return files.some((f) => fs.readFileSync(path.join(dir, f), 'utf8').includes(serverUrl));
+}
+
 /** Runs `vite build` with the stack's endpoints in PUBLIC_* env; output in .stack/logs/build.log. */
 export async function buildApp(env: Record<string, string>): Promise<void> {
   const t0 = performance.now();

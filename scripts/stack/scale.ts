@@ -66,7 +66,12 @@ export function scaleParts({ ports, track, timeoutMs, bins, apiEntry, apiEnv }: 
             name: `API server ${z.k}`,
             grpcPort: z.api,
             webhookPort: z.webhook,
-            env: { MICROCLIMATE_REDIS_URL: redisUrl(redis) },
+            env: {
+              MICROCLIMATE_REDIS_URL: redisUrl(redis),
+              // On SIGTERM: NOT_SERVING this long before closing, above Envoy's health-check
+              // interval (1 s) x unhealthy threshold (1), so Envoy stops sending new calls first.
+              MICROCLIMATE_DRAIN_MS: '2000',
+            },
           },
         }, t, timeoutMs),
       ),
@@ -89,8 +94,7 @@ export function scaleParts({ ports, track, timeoutMs, bins, apiEntry, apiEnv }: 
     },
     async start() {
       await redisPart.start();
-      // Replica 2 after replica 1: until a shared key set is configured, replica 1 writes the
-      // session signing key into the shared data dir and replica 2 reads it.
+      // Both replicas share the data dir, hence the session signing key: replica 1 creates it.
       await Promise.all([lk1.start(), lk2.start(), api1.start().then(() => api2.start())]);
     },
   };

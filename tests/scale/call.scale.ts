@@ -1,0 +1,182 @@
+// One call across the replicated stack: alice in zone 1 (API replica 1, LiveKit node 1),
+// bob in zone 2 (API replica 2, LiveKit node 2), and a watcher in zone 1 whose channel list
+// streams from replica 1. Then the faults: replica 1 killed mid-call, LiveKit node 2
+// killed mid-call, Redis restarted. Which replica and node served whom is read from the
+// parts' own records (topology.ts), never from a hook in the server.
+import { readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import { sendControl } from '../../scripts/stack/control.ts';
+import { test, expect } from '../e2e/fixtures.ts';
+import type { PageErrors } from '../e2e/fixtures.ts';
+import { energyGrowth, nearTone, receivedPeak } from '../e2e/voice-audio.ts';
+import type { StackInfo } from '../../scripts/stack/index.ts';
+import { scriptSignInThrough } from './sign-in-script.ts';
+import { GET_CHANNEL_TOKEN, countRpc, envoyHostStats, hostHealth, hostOf, personInZone, replicaLog, watchFor, zoneOf, type Person } from './topology.ts';
+
+const stack = JSON.parse(readFileSync(joinPath(import.meta.dirname, '..', '..', '.stack', 'stack.json'), 'utf8')) as StackInfo;
+const ALICE = 440;
+const BOB = 880;
+const lobby = (p: Person) => p.page.locator('[data-channel="lobby"]');
+const inLobby = (p: Person, handle: string) => lobby(p).locator('.person', { hasText: `@${handle}` });
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function join(p: Person): Promise<void> {
+	await lobby(p).getByRole('button', { name: /Lobby/ }).click();
+	await expect(p.page.getByTestId('call-status')).toHaveText('Connected', { timeout: 30_000 });
+}
+
+async function hearEachOther(a: Person, aTone: number, b: Person, bTone: number, timeout = 60_000): Promise<void> {
+	await expect.poll(async () => nearTone(await receivedPeak(b.page), aTone), { timeout, intervals: [200] }).toBe(true);
+	await expect.poll(async () => nearTone(await receivedPeak(a.page), bTone), { timeout, intervals: [200] }).toBe(true);
+	expect(await energyGrowth(a.page)).toBeGreaterThan(0.01);
+	expect(await energyGrowth(b.page)).toBeGreaterThan(0.01);
+}
+
+const joinedWebhooks = (stack: StackInfo, k: 1 | 2) => replicaLog(stack, k).filter((l) => l.msg === 'webhook' && l.event === 'participant_joined' && l.room === 'lobby');
+
+/** The browser's reports of a LiveKit node or door that is down, and livekit-client's log of it. */
+function expectLiveKitOutage(pageErrors: PageErrors, ...wsUrls: string[]): void {
+	for (const url of wsUrls) {
+		const host = escape(hostOf(url));
+		pageErrors.expect(new RegExp(`^WebSocket connection to 'wss?://${host}/rtc\\b.* failed`));
+		pageErrors.expectFailedRequest(new RegExp(`https?://${host}/.*`));
+	}
+	pageErrors.expect(/^(error reading from signal stream|Received leave request while trying to \(re\)connect|Failed to fetch|could not (re)?connect.*) \{room: lobby\b/);
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test.describe('one call across two API replicas and two LiveKit nodes', () => {
+	let alice: Person;
+	let bob: Person;
+	let watcher: Person;
+
+	test.beforeAll(async ({ browser }) => {
+		test.setTimeout(120_000);
+		watcher = await personInZone(browser, stack, 'alice.test', 1);
+		alice = await personInZone(browser, stack, 'alice.test', 1, { tone: ALICE });
+		bob = await personInZone(browser, stack, 'bob.test', 2, { tone: BOB });
+		await expect(watcher.page.getByTestId('directory-status')).toHaveText('Live');
+	});
+
+	test.afterAll(async () => {
+		for (const p of [alice, bob, watcher]) await p?.context.close();
+	});
+
+	test('bob joins through replica 2 and LiveKit node 2; the watcher, streaming from replica 1, shows the join LiveKit reported to replica 2 within 500 ms', async () => {
+		const z1 = zoneOf(stack, 1);
+		const z2 = zoneOf(stack, 2);
+		const tokens = [countRpc(stack, 1, GET_CHANNEL_TOKEN), countRpc(stack, 2, GET_CHANNEL_TOKEN)];
+		const hooks = [joinedWebhooks(stack, 1).length, joinedWebhooks(stack, 2).length];
+		const seenAt = await watchFor(watcher.page, 'lobby', 'bob.test');
+		await join(bob);
+
+		// Replica 2 minted bob's LiveKit token, and handed out zone 2's LiveKit door.
+		expect([countRpc(stack, 1, GET_CHANNEL_TOKEN), countRpc(stack, 2, GET_CHANNEL_TOKEN)]).toEqual([tokens[0], tokens[1]! + 1]);
+		expect(bob.sockets.map((ws) => hostOf(ws.url()))).toContain(hostOf(z2.livekitFrontDoor));
+		const stats = await envoyHostStats(stack);
+		expect(stats.get(`livekit_zone_2::${hostOf(z2.livekit.httpUrl)}::cx_active`), 'bob’s signal connection on node 2').toBeGreaterThanOrEqual(1);
+		// Bob is first, so the room lives on his node, which reports to replica 2 only.
+		await expect.poll(() => joinedWebhooks(stack, 2).length, { timeout: 10_000 }).toBe(hooks[1]! + 1);
+		expect(joinedWebhooks(stack, 1).length).toBe(hooks[0]);
+		// Everything of zone 1 (the watcher's stream) went to replica 1: none of it to replica 2.
+		expect(stats.get(`api_zone_1::${hostOf(z2.api)}::rq_total`) ?? 0).toBe(0);
+		expect(stats.get(`api_zone_1::${hostOf(z1.api)}::rq_active`), 'the watcher’s stream on replica 1').toBeGreaterThanOrEqual(1);
+
+		await expect(inLobby(watcher, 'bob.test')).toBeVisible();
+		const reported = Date.parse(joinedWebhooks(stack, 2).at(-1)!.time);
+		const lag = (await seenAt()) - reported;
+		console.log(`[scale] join reported to replica 2, shown by the watcher on replica 1 after ${lag} ms`);
+		expect(lag).toBeLessThanOrEqual(500);
+	});
+
+	test('alice joins through replica 1 and LiveKit node 1 (node 1 bridges her signal to the room on node 2); each hears the other', async () => {
+		const z1 = zoneOf(stack, 1);
+		const tokens = [countRpc(stack, 1, GET_CHANNEL_TOKEN), countRpc(stack, 2, GET_CHANNEL_TOKEN)];
+		await join(alice);
+		expect([countRpc(stack, 1, GET_CHANNEL_TOKEN), countRpc(stack, 2, GET_CHANNEL_TOKEN)]).toEqual([tokens[0]! + 1, tokens[1]]);
+		expect(alice.sockets.map((ws) => hostOf(ws.url()))).toContain(hostOf(z1.livekitFrontDoor));
+		const stats = await envoyHostStats(stack);
+		expect(stats.get(`livekit_zone_1::${hostOf(z1.livekit.httpUrl)}::cx_active`), 'alice’s signal connection on node 1').toBeGreaterThanOrEqual(1);
+		await hearEachOther(alice, ALICE, bob, BOB);
+		await expect(inLobby(watcher, 'alice.test')).toBeVisible({ timeout: 2000 });
+	});
+
+	test('API replica 1 killed mid-call: audio never stops, the lists resume on replica 2, everyone stays signed in past their session’s lifetime', async ({ pageErrors }) => {
+		test.setTimeout(120_000);
+		const z1 = zoneOf(stack, 1);
+		const z2 = zoneOf(stack, 2);
+		// Zone 1's calls in flight on replica 1 fail once before Envoy sends them to replica 2.
+		pageErrors.expectFailedRequest(new RegExp(`${escape(stack.server)}/.*`));
+		const before = (await envoyHostStats(stack)).get(`api_zone_1::${hostOf(z2.api)}::rq_total`) ?? 0;
+		await sendControl('api/kill');
+		const killed = Date.now();
+		// Audio: sampled back to back for 6 s from the kill on; every sample carries sound.
+		const samples: number[] = [];
+		while (Date.now() - killed < 6000) {
+			const [a, b] = await Promise.all([energyGrowth(alice.page, 500), energyGrowth(bob.page, 500)]);
+			samples.push(a, b);
+		}
+		console.log(`[scale] audio after killing replica 1: ${samples.length} samples of 0.5 s, lowest energy ${Math.min(...samples).toFixed(3)}`);
+		expect(Math.min(...samples)).toBeGreaterThan(0.01);
+
+		// The watcher's list resumes, now from replica 2, and shows a change made after the kill.
+		await expect(watcher.page.getByTestId('directory-status')).toHaveText('Live', { timeout: 30_000 });
+		await expect.poll(async () => (await envoyHostStats(stack)).get(`api_zone_1::${hostOf(z2.api)}::rq_total`) ?? 0).toBeGreaterThan(before);
+		const resumed = Date.now();
+		await bob.page.getByRole('button', { name: 'Mute', exact: true }).click();
+		await expect(inLobby(watcher, 'bob.test').getByRole('img', { name: 'muted' })).toBeVisible({ timeout: 5000 });
+		await bob.page.getByRole('button', { name: 'Mute', exact: true }).click();
+		await expect(inLobby(watcher, 'bob.test').getByRole('img', { name: 'muted' })).toHaveCount(0, { timeout: 5000 });
+		console.log(`[scale] replica 1 killed: zone 1's list live on replica 2 ${resumed - killed} ms after the kill`);
+
+		// Every session issued before the kill has expired by now: renewed on replica 2.
+		const ttlMs = Number(process.env.MICROCLIMATE_SESSION_TTL_SECONDS ?? 20) * 1000;
+		await watcher.page.waitForTimeout(Math.max(0, killed + ttlMs + 2000 - Date.now()));
+		for (const [p, handle] of [[alice, 'alice.test'], [bob, 'bob.test'], [watcher, 'alice.test']] as const) {
+			await expect(p.page).not.toHaveURL(/\/connect/);
+			await expect(p.page.getByText(`Signed in as @${handle}`)).toBeVisible();
+			await expect(p.page.getByTestId('directory-status')).toHaveText('Live');
+		}
+		await expect(alice.page.getByTestId('call-status')).toHaveText('Connected');
+		expect(await energyGrowth(bob.page)).toBeGreaterThan(0.01);
+
+		await sendControl('api/start');
+		await expect.poll(() => hostHealth(stack, 'api_zone_1', z1.api)).toBe('healthy');
+	});
+
+	test('LiveKit node 2 killed mid-call (bob’s signal and the room): both reconnect through node 1 and hear each other again', async ({ pageErrors }) => {
+		test.setTimeout(150_000);
+		const z1 = zoneOf(stack, 1);
+		const z2 = zoneOf(stack, 2);
+		expectLiveKitOutage(pageErrors, z1.livekitFrontDoor, z2.livekitFrontDoor, z2.livekit.url);
+		await sendControl('livekit2/stop');
+		const killed = Date.now();
+		await expect(bob.page.getByTestId('call-status')).toHaveText('Reconnecting…', { timeout: 15_000 });
+		await expect(bob.page.getByTestId('call-status')).toHaveText('Connected', { timeout: 60_000 });
+		await expect(alice.page.getByTestId('call-status')).toHaveText('Connected', { timeout: 60_000 });
+		await hearEachOther(alice, ALICE, bob, BOB);
+		const back = Date.now() - killed;
+		const stats = await envoyHostStats(stack);
+		expect(stats.get(`livekit_zone_2::${hostOf(z1.livekit.httpUrl)}::cx_active`), 'bob’s signal now on node 1').toBeGreaterThanOrEqual(1);
+		console.log(`[scale] LiveKit node 2 killed: both hear each other again after ${back} ms`);
+		await sendControl('livekit2/start');
+	});
+
+	test('Redis restarted (empty): sign-in, lists and calls work again without restarting anything else', async () => {
+		test.setTimeout(120_000);
+		await sendControl('redis/restart');
+		const restarted = Date.now();
+		// A fresh sign-in through each replica (the replay cache and rate limits live in Redis).
+		await expect.poll(() => scriptSignInThrough(stack, 'bob.test', 1).then(() => true, () => false), { timeout: 30_000, intervals: [250] }).toBe(true);
+		await scriptSignInThrough(stack, 'bob.test', 2);
+		const signIn = Date.now() - restarted;
+		// Presence: alice leaves and comes back; the watcher (zone 1) sees both changes.
+		await alice.page.getByRole('button', { name: 'Leave channel' }).click();
+		await expect(inLobby(watcher, 'alice.test')).toHaveCount(0, { timeout: 10_000 });
+		await join(alice);
+		await expect(inLobby(watcher, 'alice.test')).toBeVisible({ timeout: 10_000 });
+		await hearEachOther(alice, ALICE, bob, BOB);
+		console.log(`[scale] Redis restarted: sign-in works again after ${signIn} ms; presence and the call after ${Date.now() - restarted} ms`);
+	});
+});
