@@ -87,6 +87,8 @@ export default defineConfig({
 	test: {
 		include: ['src/**/*.spec.ts', 'server/**/*.spec.ts', 'scripts/**/*.spec.ts', 'tests/contract/**/*.spec.ts', 'tests/unit/**/*.spec.ts', 'bench/**/*.spec.ts'],
 		environment: 'node',
+		// One real redis-server for the specs that run against the Redis store.
+		globalSetup: ['tests/unit/redis-global-setup.ts'],
 		expect: { requireAssertions: true },
 		testTimeout: 30_000
 	}

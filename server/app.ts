@@ -5,18 +5,25 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError, createContextValues, type ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { Health } from '../src/lib/gen/grpc/health/v1/health_pb.js';
 import { AuthService } from '../src/lib/gen/microclimate/auth/v1/auth_pb.js';
 import { ChannelsService } from '../src/lib/gen/microclimate/channels/v1/channels_pb.js';
 import type { ServerConfig } from './config.js';
-import { logRequests, peerKey, stdoutWriter, type LogWriter } from './log.js';
+import { healthService } from './health/health-service.js';
+import { refuseStreamsWhileDraining, ServingState } from './health/serving.js';
+import { logEvent, logRequests, peerKey, stdoutWriter, type LogWriter } from './log.js';
 import { authService } from './services/auth.js';
 import { channelsService } from './services/channels.js';
 import { requireSession, type SessionVerifier } from './session-auth.js';
 import { createSessionAuthority, type SessionAuthority } from './session-authority.js';
-import { MemoryStore } from './store/memory.js';
+import { storeFaults } from './store/faults.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
-import { ChannelOccupancy } from './voice/occupancy.js';
+import { channelCap, type ChannelCap } from './voice/channel-cap.js';
+import type { ChannelOccupancy } from './voice/occupancy.js';
 import { startOccupancySources } from './voice/occupancy-sources.js';
+import { SharedOccupancy } from './voice/shared-occupancy.js';
+import { replicaId } from './store/lease.js';
 import { liveKitOneCall, type EndOtherCalls } from './voice/one-call.js';
 import { channelRooms, type ChannelRooms } from './voice/rooms.js';
 import { StreamQuota } from './voice/stream-quota.js';
@@ -32,7 +39,11 @@ export interface AppOptions {
   closeGraceMs?: number;
   /** WatchChannels heartbeat and per-stream queue limit (tests shorten them). */
   watch?: WatchTuning;
-  /** What the server remembers between requests; default one in-memory store for this process. */
+  /**
+   * What the server remembers between requests; default: the one the config names (Redis
+   * with MICROCLIMATE_REDIS_URL, else in memory), closed with the server. A given store is
+   * left open (tests share one between two servers).
+   */
   store?: Store;
 }
 
@@ -42,8 +53,17 @@ export interface RunningServer {
   readonly address: string;
   /** The LiveKit webhook port actually bound; undefined when LiveKit is not configured. */
   readonly webhookPort: number | undefined;
-  /** Who is in which channel (tests read and drive it). */
-  readonly occupancy: ChannelOccupancy;
+  /** Who is in which channel, shared through the store (tests read and drive it). */
+  readonly occupancy: SharedOccupancy;
+  /** This replica's name among the replicas (logs, the reconciliation lease). */
+  readonly replica: string;
+  /** SERVING / NOT_SERVING, as grpc.health.v1 reports it. */
+  readonly serving: ServingState;
+  /**
+   * The graceful stop (SIGTERM): health turns NOT_SERVING so the proxy moves traffic away,
+   * new streams are refused, and after config.drainMs the server closes (close()).
+   */
+  drain(): Promise<void>;
   /** Stops accepting, ends open RPCs, and resolves once every connection is gone. */
   close(): Promise<void>;
 }
@@ -60,34 +80,49 @@ export interface VoiceDeps {
   watch?: WatchTuning;
   /** One call per person: ends the caller's calls in other channels (voice/one-call.ts). */
   endOtherCalls?: EndOtherCalls;
+  cap: ChannelCap;
 }
 
-export function createRoutes(config: ServerConfig, authority: SessionAuthority, voice: VoiceDeps, version = serverVersion()) {
+export function createRoutes(config: ServerConfig, authority: SessionAuthority, voice: VoiceDeps, serving: ServingState, version = serverVersion()) {
   return (router: ConnectRouter): void => {
     router.service(AuthService, authService(config, version, authority));
     router.service(ChannelsService, channelsService(config, voice));
+    router.service(Health, healthService(serving, [AuthService.typeName, ChannelsService.typeName]));
   };
 }
 
 export async function startServer(config: ServerConfig, options: AppOptions = {}): Promise<RunningServer> {
   const shutdown = new AbortController();
-  const store = options.store ?? new MemoryStore();
-  const authority = options.authority ?? (await createSessionAuthority(config, store));
   const log = options.log ?? stdoutWriter;
+  const store = options.store ?? (await openStore(config, log));
+  const ownsStore = options.store === undefined;
+  const authority = options.authority ?? (await createSessionAuthority(config, store));
   const rooms = channelRooms(config.channels);
-  const occupancy = new ChannelOccupancy(rooms.channelIds);
+  const replica = replicaId();
+  const shared = await SharedOccupancy.open(store, rooms.channelIds);
+  const serving = new ServingState(store);
+  const occupancy = shared.view;
   const streams = new StreamQuota(store, {
     perDid: config.maxStreamsPerDid,
     total: config.maxStreams,
     ttlMs: (config.sessionTtlSeconds + 60) * 1000,
   });
   const handler = connectNodeAdapter({
-    routes: createRoutes(config, authority, { occupancy, rooms, streams, watch: options.watch, endOtherCalls: liveKitOneCall(config.livekit, occupancy, rooms, log) }),
+    routes: createRoutes(config, authority, {
+      occupancy,
+      rooms,
+      streams,
+      watch: options.watch,
+      endOtherCalls: liveKitOneCall(config.livekit, occupancy, rooms, log),
+      cap: channelCap(store, occupancy),
+    }, serving),
     // Logging first (outermost) so that refused calls are logged too.
     interceptors: [
       logRequests(log),
+      storeFaults(),
+      refuseStreamsWhileDraining(serving, [Health.typeName]),
       requireSession({
-        publicMethods: [AuthService.method.getServerInfo, AuthService.method.createSession],
+        publicMethods: [AuthService.method.getServerInfo, AuthService.method.createSession, ...Health.methods],
         verify: options.verifySession ?? authority.verifySession,
       }),
     ],
@@ -114,7 +149,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   const { port, address } = server.address() as AddressInfo;
   let sources;
   try {
-    sources = await startOccupancySources(config, occupancy, rooms, log);
+    sources = await startOccupancySources(config, shared, rooms, store, log, replica);
   } catch (error) {
     server.close(); // e.g. the webhook port is taken: do not leave the gRPC port bound
     throw error;
@@ -124,7 +159,16 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   const close = (): Promise<void> =>
     (closing ??= new Promise<void>((resolve) => {
       const sourcesClosed = sources.close();
-      server.close(() => void sourcesClosed.then(() => resolve()));
+      server.close(
+        () =>
+          void sourcesClosed
+            .then(() => {
+              shared.close();
+              serving.close();
+            })
+            .then(() => (ownsStore ? store.close() : undefined))
+            .then(() => resolve()),
+      );
       // Ends WatchChannels streams and other open RPCs with a code that tells clients to resume.
       shutdown.abort(new ConnectError('the server is shutting down; reconnect', Code.Unavailable));
       for (const session of sessions) session.close(); // GOAWAY: no new streams, let open ones end
@@ -134,5 +178,12 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
       force.unref();
     }));
 
-  return { port, address, webhookPort: sources.webhookPort, occupancy, close };
+  const drain = async (): Promise<void> => {
+    serving.drain();
+    logEvent(log, 'draining', { replica, ms: config.drainMs });
+    await new Promise((resolve) => setTimeout(resolve, config.drainMs));
+    await close();
+  };
+
+  return { port, address, webhookPort: sources.webhookPort, occupancy: shared, replica, serving, drain, close };
 }

@@ -17,7 +17,10 @@
 // | MICROCLIMATE_LIVEKIT_URL                       | unset                                    | LiveKit URL given to clients (ws:, wss:, http:, https:)
 // | MICROCLIMATE_LIVEKIT_API_KEY / _API_SECRET     | unset                                    | LiveKit key pair for room tokens (both or neither)
 // | MICROCLIMATE_CHANNELS                          | Lobby, Music, Quiet room                 | JSON [{"id":"lobby","name":"Lobby"}, ...], display order
-// | MICROCLIMATE_SESSION_KEY_JWK                   | unset (generated into the data dir)      | ES256 private JWK that signs session JWTs
+// | MICROCLIMATE_SESSION_KEY_JWK                   | unset (generated into the data dir)      | ES256 private JWK that signs session JWTs (one server)
+// | MICROCLIMATE_SESSION_KEYS                      | unset                                    | Replicas: JSON key set [jwk, ...] or {"keys":[...]}, each with a
+// |                                                |                                          | kid; the first signs, all verify (rotation: identity/session-keys.ts)
+// | MICROCLIMATE_SESSION_KEYS_FILE                 | unset                                    | The same key set read from a file (one of the two, not both)
 // | MICROCLIMATE_SIGN_IN_RATE_LIMIT                | 20                                       | CreateSession calls per minute per client address (IPv6: /64)
 // |                                                |                                          | and per DID; the address is the one Envoy names
 // | MICROCLIMATE_RENEWAL_RATE_LIMIT                | 30                                       | Renewals (CreateSession with the current session as Bearer)
@@ -31,6 +34,12 @@
 // | MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS         | 300 (30..3600)                           | Lifetime of LiveKit join tokens (GetChannelToken)
 // | MICROCLIMATE_RECONCILE_INTERVAL_MS             | 1000 (200..60000)                        | How often occupancy is checked against LiveKit's room API
 // |                                                |                                          | while anyone is in a channel (5x slower when all are empty)
+// | MICROCLIMATE_REDIS_URL                         | unset (one in-memory store)              | redis://[:password@]host:port[/db] (rediss: for TLS): the store
+// |                                                |                                          | shared by several replicas (replay cache, rate limits, presence,
+// |                                                |                                          | participant cap, reconciliation lease). Never logged.
+// | MICROCLIMATE_DRAIN_MS                          | 0 (0..60000)                             | On SIGTERM: how long health says NOT_SERVING (new streams refused,
+// |                                                |                                          | unary calls served) before the server closes; set it above the
+// |                                                |                                          | proxy's health-check interval x unhealthy threshold
 import { resolve } from 'node:path';
 import { isPublicHost } from './did-web.js';
 import { ConfigError, raw, readFlag, readInt, readString, readUrl, type Env } from './env-parse.js';
@@ -63,6 +72,9 @@ export interface ServerConfig {
   readonly livekit: LiveKitConfig;
   readonly channels: readonly ChannelConfig[];
   readonly sessionKeyJwk: string | undefined;
+  /** Key material: never log these. */
+  readonly sessionKeys: string | undefined;
+  readonly sessionKeysFile: string | undefined;
   readonly signInRateLimit: number;
   readonly renewalRateLimit: number;
   readonly maxStreamsPerDid: number;
@@ -71,6 +83,9 @@ export interface ServerConfig {
   readonly webhookPort: number;
   readonly channelTokenTtlSeconds: number;
   readonly reconcileIntervalMs: number;
+  /** Holds the Redis password: never log it. */
+  readonly redisUrl: string | undefined;
+  readonly drainMs: number;
 }
 
 export const DEFAULT_CHANNELS: readonly ChannelConfig[] = [
@@ -115,6 +130,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     livekit: { url: lkUrl?.toString().replace(/\/$/, ''), apiKey: lkKey, apiSecret: lkSecret },
     channels: readChannels(env),
     sessionKeyJwk: raw(env, 'MICROCLIMATE_SESSION_KEY_JWK'),
+    ...readSessionKeys(env),
     signInRateLimit: readInt(env, 'MICROCLIMATE_SIGN_IN_RATE_LIMIT', 20, 1, 100000),
     renewalRateLimit: readInt(env, 'MICROCLIMATE_RENEWAL_RATE_LIMIT', 30, 1, 100000),
     // A handful per person: each tab and device holds one; one account must not hold them all.
@@ -126,7 +142,36 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     channelTokenTtlSeconds: readInt(env, 'MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS', 300, 30, 3600),
     // Mute changes reach us only through this poll (LiveKit has no webhook for them).
     reconcileIntervalMs: readInt(env, 'MICROCLIMATE_RECONCILE_INTERVAL_MS', 1000, 200, 60000),
+    redisUrl: readRedisUrl(env),
+    // One server alone has nobody to hand its traffic to: no wait by default.
+    drainMs: readInt(env, 'MICROCLIMATE_DRAIN_MS', 0, 0, 60000),
   };
+}
+
+function readSessionKeys(env: Env): { sessionKeys: string | undefined; sessionKeysFile: string | undefined } {
+  const sessionKeys = raw(env, 'MICROCLIMATE_SESSION_KEYS');
+  const sessionKeysFile = raw(env, 'MICROCLIMATE_SESSION_KEYS_FILE');
+  const single = raw(env, 'MICROCLIMATE_SESSION_KEY_JWK');
+  const given = [sessionKeys && 'MICROCLIMATE_SESSION_KEYS', sessionKeysFile && 'MICROCLIMATE_SESSION_KEYS_FILE', single && 'MICROCLIMATE_SESSION_KEY_JWK'].filter(Boolean);
+  if (given.length > 1) throw new ConfigError(given[1] as string, `set only one of ${given.join(', ')}`);
+  return { sessionKeys, sessionKeysFile };
+}
+
+/** Like readUrl, but an error never echoes the value: it carries the Redis password. */
+function readRedisUrl(env: Env): string | undefined {
+  const name = 'MICROCLIMATE_REDIS_URL';
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError(name, 'expected redis://[:password@]host:port[/db] or rediss://… (value not shown: it may hold a password)');
+  }
+  return value;
 }
 
 function readDevHandleResolver(env: Env, dev: boolean): string | undefined {

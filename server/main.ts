@@ -4,7 +4,8 @@ import { startServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { logEvent, stdoutWriter } from './log.js';
 
-const HARD_EXIT_MS = 5000;
+// After the drain: what close() may take at most (its own force-close comes at 4 s).
+const HARD_EXIT_AFTER_DRAIN_MS = 5000;
 
 async function main(): Promise<void> {
   let config;
@@ -32,8 +33,9 @@ async function main(): Promise<void> {
     stopping = true;
     logEvent(stdoutWriter, 'stopping', { signal });
     // Whatever a stuck connection does, the process is gone within the budget.
-    setTimeout(() => process.exit(0), HARD_EXIT_MS).unref();
-    void server.close().then(() => {
+    setTimeout(() => process.exit(0), config.drainMs + HARD_EXIT_AFTER_DRAIN_MS).unref();
+    // Health turns NOT_SERVING, the proxy moves away, in-flight unary calls finish, then exit.
+    void server.drain().then(() => {
       logEvent(stdoutWriter, 'stopped');
       process.exit(0);
     });

@@ -17,9 +17,11 @@ import { clientKey } from './identity/client-key.js';
 import { RateLimiter } from './identity/rate-limit.js';
 import { buildIdentity } from './identity/resolver.js';
 import { createServiceTokenVerifier, ServiceTokenError } from './identity/service-token.js';
-import { createSessionTokens, loadOrCreateSessionKey, SessionTokenError } from './identity/session-jwt.js';
+import { createSessionTokens, SessionTokenError } from './identity/session-jwt.js';
+import { loadSessionKeys } from './identity/session-keys.js';
 import type { Session, SessionVerifier } from './session-auth.js';
-import type { Store } from './store/store.js';
+import { storeFault } from './store/faults.js';
+import { StoreUnavailableError, type Store } from './store/store.js';
 
 /** How long after its expiry a session still marks a CreateSession as its renewal. */
 const RENEWAL_GRACE_SECONDS = 3600;
@@ -41,9 +43,12 @@ export async function createSessionAuthority(config: ServerConfig, store: Store)
     resolveHandle: identity.resolveHandle,
     store,
   });
-  const key = await loadOrCreateSessionKey(config.dataDir, config.sessionKeyJwk);
-  // Sessions name the server by its first public host; they are good at this server only.
-  const tokens = createSessionTokens({ key, issuer: serviceDidRef(config.publicHosts[0]!) });
+  const keys = await loadSessionKeys(config);
+  // Sessions are good at this server only: iss and aud are its DID reference. Every host it
+  // is reached by is accepted on verify, and the one signed is the first in sorted order, so
+  // replicas listing their hosts in different orders still agree.
+  const ownDids = acceptedServiceDids(config.publicHosts);
+  const tokens = createSessionTokens({ keys, issuer: serviceDidRef([...config.publicHosts].sort()[0]!), accepted: ownDids });
   // Per address: a burst from one client; per DID: one account hammering from many places.
   const byAddress = new RateLimiter({ store, name: 'sign-in:address', limit: config.signInRateLimit, windowMs: 60_000 });
   const byDid = new RateLimiter({ store, name: 'sign-in:did', limit: config.signInRateLimit, windowMs: 60_000 });
@@ -95,7 +100,9 @@ function tooMany(): ConnectError {
   return new ConnectError('too many sign-in attempts; wait a minute and try again', Code.ResourceExhausted);
 }
 
-function toConnectError(err: unknown): ConnectError {
+function toConnectError(err: unknown): unknown {
+  // The replay cache is out of reach: refused (fail closed), and said to be temporary.
+  if (err instanceof StoreUnavailableError) return storeFault(err);
   if (!(err instanceof ServiceTokenError)) return new ConnectError('sign-in failed', Code.Internal);
   switch (err.reason) {
     case 'did_unresolvable':

@@ -133,6 +133,18 @@ async function aptInstall(what: string, packages: string[], hint = ''): Promise<
   log(`${what} installed in ${since(t0)}`);
 }
 
+export const REDIS_SERVER = '/usr/bin/redis-server';
+
+/** Debian's redis-server (7.0): the shared store of several API replicas and LiveKit nodes. */
+export async function ensureRedisServer(): Promise<string> {
+  const bin = process.env.MICROCLIMATE_REDIS_SERVER || REDIS_SERVER;
+  if (isExecutable(bin)) return bin;
+  if (process.env.MICROCLIMATE_REDIS_SERVER) throw new Error(`MICROCLIMATE_REDIS_SERVER=${bin} is not an executable file`);
+  await aptInstall('redis-server', ['redis-server'], ' (or set MICROCLIMATE_REDIS_SERVER to a redis-server binary)');
+  if (!isExecutable(bin)) throw new Error(`apt-get installed redis-server but ${bin} is missing`);
+  return bin;
+}
+
 /** The Firefox the tests drive: MICROCLIMATE_FIREFOX when set, else Debian's ESR. */
 export function firefoxExecutable(): string {
   return process.env.MICROCLIMATE_FIREFOX || '/usr/bin/firefox-esr';

@@ -11,6 +11,9 @@ import { buildIdentity, xrpcHandleResolver, type Identity } from './resolver.js'
 import { createServiceTokenVerifier, ServiceTokenError, type ServiceTokenFailure, type ServiceTokenVerifierOptions } from './service-token.js';
 import { createSessionTokens, type SessionKey } from './session-jwt.js';
 import { generateKeyPair } from 'jose';
+import { StoreUnavailableError } from '../store/store.js';
+import { startTestRedis } from '../store/testing-redis.js';
+import { sharedState, STORE_KINDS } from '../store/testing-stores.js';
 
 const OWN = 'did:web:localhost%3A8080#microclimate';
 const OWN_ALT = 'did:web:voice.example.com#microclimate'; // a second public host name
@@ -34,7 +37,7 @@ beforeAll(async () => {
   identity = buildIdentity({ plcUrl: net.plc.url, dev: true, pdsUrlForHandles: net.pds.url });
   aliceKey = await net.pds.ctx.actorStore.keypair(did as `did:plc:${string}`);
   const { privateKey, publicKey } = await generateKeyPair('ES256');
-  sessionKey = { privateKey, publicKey };
+  sessionKey = { privateKey, publicKey, kid: 'spec' };
 }, 60_000);
 
 afterAll(async () => {
@@ -168,6 +171,40 @@ describe('service token: refusals (no session issued)', () => {
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.reason)).toEqual(['replayed', 'replayed']);
     // The same jti from a different verifier instance (restart) is a separate cache: documented limit.
     await expect(verifier()(token)).resolves.toMatchObject({ did });
+  });
+
+  it.each(STORE_KINDS)('replayed jti on another replica (%s store): refused there too', async (kind) => {
+    expect.assertions(3);
+    const state = sharedState(kind);
+    try {
+      const one = verifier({ store: await state.handle() });
+      const two = verifier({ store: await state.handle() });
+      const token = await mint();
+      await expect(one(token)).resolves.toMatchObject({ did });
+      await expect(two(token)).rejects.toMatchObject({ reason: 'replayed' });
+      const racer = await mint();
+      const results = await Promise.allSettled([one(racer), two(racer), one(racer), two(racer)]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    } finally {
+      await state.close();
+    }
+  });
+
+  it('Redis down: a valid token is refused (the replay cache fails closed), and accepted once Redis is back', async () => {
+    expect.assertions(2);
+    const redis = await startTestRedis();
+    const state = sharedState('redis', redis.url);
+    try {
+      const v = verifier({ store: await state.handle() });
+      await redis.stop();
+      await expect(v(await mint())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await redis.start();
+      const token = await mint();
+      await expect.poll(() => v(token).then((who) => who.did, (err: Error) => err.name), { timeout: 10_000 }).toBe(did);
+    } finally {
+      await state.close();
+      await redis.stop();
+    }
   });
 
   it('tampered payload: one character changed', async () => {

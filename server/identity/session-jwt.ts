@@ -5,11 +5,13 @@
 // (0600, dir 0700) so sessions survive restarts, or supplied by the environment (several
 // replicas must share one key). The file is published with link(): atomic, and it never
 // overwrites, so two processes starting at once end up with the same key instead of each
-// keeping a different one. Nothing here ever logs or throws key material or tokens.
+// keeping a different one. Several replicas share a key set instead (session-keys.ts):
+// every token names its key by `kid`, the first key signs and every key verifies, so a
+// rotation signs nobody out. Nothing here ever logs or throws key material or tokens.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
+import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 
 export const SESSION_KEY_FILE = 'session-key.json';
 const ALG = 'ES256';
@@ -19,6 +21,8 @@ const TYP = 'microclimate-session+jwt';
 export interface SessionKey {
   readonly privateKey: CryptoKey;
   readonly publicKey: CryptoKey;
+  /** Names the key in each token's header: the JWK's own kid, else its RFC 7638 thumbprint. */
+  readonly kid: string;
 }
 
 export type SessionFailure = 'malformed' | 'bad_key' | 'expired' | 'invalid';
@@ -30,7 +34,7 @@ export class SessionTokenError extends Error {
   }
 }
 
-async function fromJwk(jwk: JWK, where: string): Promise<SessionKey> {
+export async function fromJwk(jwk: JWK, where: string): Promise<SessionKey> {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
     throw new SessionTokenError('bad_key', `${where} must be an EC P-256 private JWK`);
   }
@@ -39,13 +43,14 @@ async function fromJwk(jwk: JWK, where: string): Promise<SessionKey> {
     return {
       privateKey: (await importJWK({ ...jwk, alg: ALG }, ALG)) as CryptoKey,
       publicKey: (await importJWK({ ...pub, alg: ALG }, ALG)) as CryptoKey,
+      kid: typeof jwk.kid === 'string' && jwk.kid !== '' ? jwk.kid : await calculateJwkThumbprint(pub),
     };
   } catch {
     throw new SessionTokenError('bad_key', `${where} is not a usable ES256 key`);
   }
 }
 
-function parseJwk(text: string, where: string): JWK {
+export function parseJwk(text: string, where: string): JWK {
   try {
     const v: unknown = JSON.parse(text);
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as JWK;
@@ -100,10 +105,15 @@ export interface VerifiedSession extends SessionClaims {
 }
 
 export interface SessionTokensOptions {
-  readonly key: SessionKey;
-  /** Our identity, e.g. the server's did:web reference; put in iss and checked on verify. */
+  /** The signing key (a key set of one), or: */
+  readonly key?: SessionKey;
+  /** The key set: the first signs, every one verifies (by kid). */
+  readonly keys?: readonly SessionKey[];
+  /** Our identity, e.g. the server's did:web reference; put in iss and aud. */
   readonly issuer: string;
-  /** Default: same as issuer. Sessions are only good at this server. */
+  /** What verify accepts as iss and aud; default [issuer, audience]. Sessions are only good at this server. */
+  readonly accepted?: readonly string[];
+  /** Default: same as issuer. */
   readonly audience?: string;
   /** Unix seconds; injectable for tests. */
   readonly now?: () => number;
@@ -111,20 +121,24 @@ export interface SessionTokensOptions {
 
 export function createSessionTokens(opts: SessionTokensOptions) {
   const audience = opts.audience ?? opts.issuer;
+  const keys = opts.keys ?? (opts.key ? [opts.key] : []);
+  const signer = keys[0];
+  if (signer === undefined) throw new SessionTokenError('bad_key', 'no session signing key');
+  const accepted = opts.accepted ?? [opts.issuer, audience];
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
 
   async function issueSession(claims: SessionClaims, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
     const iat = now();
     const expiresAt = iat + ttlSeconds;
     const token = await new SignJWT({ handle: claims.handle })
-      .setProtectedHeader({ alg: ALG, typ: TYP })
+      .setProtectedHeader({ alg: ALG, typ: TYP, kid: signer!.kid })
       .setIssuer(opts.issuer)
       .setAudience(audience)
       .setSubject(claims.did)
       .setIssuedAt(iat)
       .setExpirationTime(expiresAt)
       .setJti(randomUUID())
-      .sign(opts.key.privateKey);
+      .sign(signer!.privateKey);
     return { token, expiresAt };
   }
 
@@ -132,10 +146,10 @@ export function createSessionTokens(opts: SessionTokensOptions) {
   async function verifySession(token: string, graceSeconds = 0): Promise<VerifiedSession> {
     if (typeof token !== 'string' || token.length > 4096) throw new SessionTokenError('malformed', 'session token is not a JWT');
     try {
-      const { payload } = await jwtVerify(token, opts.key.publicKey, {
+      const { payload } = await jwtVerify(token, verifierFor(token), {
         algorithms: [ALG], // pinned: 'none', HS256-with-public-key etc. never reach a verifier
-        issuer: opts.issuer,
-        audience,
+        issuer: [...accepted],
+        audience: [...accepted],
         typ: TYP,
         requiredClaims: ['sub', 'exp', 'iat', 'jti'],
         currentDate: new Date(now() * 1000),
@@ -151,6 +165,20 @@ export function createSessionTokens(opts: SessionTokensOptions) {
       if ((err as { code?: string }).code === 'ERR_JWT_EXPIRED') throw new SessionTokenError('expired', 'session has expired; sign in again');
       throw new SessionTokenError('invalid', 'session token is not valid');
     }
+  }
+
+  /** The key the token names; a token without kid (issued before key sets) by the signing key. */
+  function verifierFor(token: string): CryptoKey {
+    let kid: unknown;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new SessionTokenError('malformed', 'session token is not a JWT');
+    }
+    const key = kid === undefined ? signer : keys.find((k) => k.kid === kid);
+    // An unknown kid: a key retired from the set, or not ours at all.
+    if (key === undefined) throw new SessionTokenError('invalid', 'session token is not valid');
+    return key.publicKey;
   }
 
   return { issueSession, verifySession };

@@ -66,18 +66,18 @@ describe('GetChannelToken', () => {
 
   it('refuses a full channel with RESOURCE_EXHAUSTED, except to someone already in it', async () => {
     const occupancy = t.server.occupancy;
-    occupancy.seat('quiet-room', { did: 'did:plc:bob', handle: 'bob.test', muted: false, sid: 'PA_b' });
-    occupancy.seat('quiet-room', { did: 'did:plc:carol', handle: 'carol.test', muted: false, sid: 'PA_c' });
+    await occupancy.seat('quiet-room', { did: 'did:plc:bob', handle: 'bob.test', muted: false, sid: 'PA_b' });
+    await occupancy.seat('quiet-room', { did: 'did:plc:carol', handle: 'carol.test', muted: false, sid: 'PA_c' });
     const full = await codeOf(t.client.getChannelToken({ channelId: 'quiet-room' }, authed));
     expect(full).toEqual({ code: Code.ResourceExhausted, message: '"Quiet room" is full (2 people)' });
 
-    occupancy.unseat('quiet-room', 'did:plc:carol', 'PA_c');
-    occupancy.seat('quiet-room', { ...ALICE, muted: true, sid: 'PA_a' });
+    await occupancy.unseat('quiet-room', 'did:plc:carol', 'PA_c');
+    await occupancy.seat('quiet-room', { ...ALICE, muted: true, sid: 'PA_a' });
     const res = await t.client.getChannelToken({ channelId: 'quiet-room' }, authed); // a reconnect of alice
     const claims = await new TokenVerifier(TEST_KEY, TEST_SECRET).verify(res.token);
     // LiveKit enforces the cap too when this join creates the room.
     expect(claims.roomConfig).toMatchObject({ maxParticipants: 2 });
-    occupancy.clear('quiet-room');
+    await occupancy.clear('quiet-room');
   });
 
   it('refuses with FAILED_PRECONDITION when the server has no LiveKit', async () => {
@@ -94,8 +94,8 @@ describe('GetChannelToken', () => {
 describe('ListChannels', () => {
   it('returns every channel in display order with its people in join order', async () => {
     const occupancy = t.server.occupancy;
-    occupancy.seat('lobby', { did: 'did:plc:bob', handle: 'bob.test', muted: true, sid: 'PA_l1' });
-    occupancy.seat('lobby', { ...ALICE, muted: false, sid: 'PA_l2' });
+    await occupancy.seat('lobby', { did: 'did:plc:bob', handle: 'bob.test', muted: true, sid: 'PA_l1' });
+    await occupancy.seat('lobby', { ...ALICE, muted: false, sid: 'PA_l2' });
     try {
       const res = await t.client.listChannels({}, authed);
       expect(res.channels.map((c) => [c.id, c.name])).toEqual([
@@ -108,7 +108,7 @@ describe('ListChannels', () => {
         ['alice.test', false],
       ]);
     } finally {
-      occupancy.clear('lobby');
+      await occupancy.clear('lobby');
     }
   });
 });

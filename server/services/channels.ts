@@ -6,6 +6,7 @@ import { ChannelsService } from '../../src/lib/gen/microclimate/channels/v1/chan
 import type { ServerConfig } from '../config.js';
 import { sessionOf } from '../session-auth.js';
 import { mintChannelPass } from '../voice/channel-token.js';
+import type { ChannelCap } from '../voice/channel-cap.js';
 import type { ChannelOccupancy } from '../voice/occupancy.js';
 import type { ChannelRooms } from '../voice/rooms.js';
 import type { StreamQuota } from '../voice/stream-quota.js';
@@ -18,6 +19,8 @@ export interface ChannelsDeps {
   streams: StreamQuota;
   watch?: WatchTuning;
   endOtherCalls?: EndOtherCalls;
+  /** The participant cap, shared by every replica (voice/channel-cap.ts). */
+  cap: ChannelCap;
 }
 
 export function channelsService(config: ServerConfig, deps: ChannelsDeps): ServiceImpl<typeof ChannelsService> {
@@ -51,7 +54,7 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
       }
       const max = config.maxParticipantsPerChannel;
       // Someone already inside (a reconnect, a second tab) may always get a fresh token.
-      if (max > 0 && occupancy.count(channel.id) >= max && !occupancy.isIn(channel.id, session.did)) {
+      if (max > 0 && !(await deps.cap(channel.id, session.did, max))) {
         throw new ConnectError(`"${channel.name}" is full (${max} people)`, Code.ResourceExhausted);
       }
       // One call per person: joining here ends this person's call in any other channel.

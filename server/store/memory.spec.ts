@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from './memory.js';
+import { storeContract } from './store.contract.js';
 import { StoreFullError } from './store.js';
+
+storeContract('MemoryStore', async () => {
+  const store = new MemoryStore();
+  return { a: store, b: store, close: () => store.close() };
+});
 
 describe('MemoryStore', () => {
   it('add: a fixed window keeps the expiry it was created with', async () => {

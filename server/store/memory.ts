@@ -3,6 +3,9 @@
 // early: a bounded leniency). A key set with setIfAbsent (a used service-token jti) is
 // never evicted while it lives, because evicting it would reopen it for replay: when only
 // such keys fill the store, new ones are refused with StoreFullError (fail closed).
+// Leases, the participant cap and the shared documents are one per channel or per server:
+// their own small maps (memory-shared.ts), outside the bound.
+import { MemoryShared } from './memory-shared.js';
 import { StoreFullError, type CounterOptions, type Store } from './store.js';
 
 interface Entry {
@@ -19,15 +22,14 @@ export interface MemoryStoreOptions {
   readonly now?: () => number;
 }
 
-export class MemoryStore implements Store {
+export class MemoryStore extends MemoryShared implements Store {
   // Map order = creation order, so the first evictable entry is the oldest counter.
   private readonly entries = new Map<string, Entry>();
   private readonly maxKeys: number;
-  private readonly now: () => number;
 
   constructor(options: MemoryStoreOptions = {}) {
+    super(options.now ?? Date.now);
     this.maxKeys = options.maxKeys ?? 100_000;
-    this.now = options.now ?? Date.now;
   }
 
   async add(key: string, by: number, { ttlMs, slide = false }: CounterOptions): Promise<number> {

@@ -3,10 +3,16 @@
 // gave up retrying) and LiveKit sends none for mute/unmute, so this poll is what makes the
 // list correct in the end and what carries mute changes. LiveKit being down or slow never
 // throws out of here: failures are logged once, retried with backoff, and the last known
-// occupancy stays as it is.
+// occupancy stays as it is. With several replicas only the holder of the store's
+// reconciliation lease polls (mayRun); the others rely on its writes to the shared occupancy.
 import { ParticipantInfo_State, TrackType, TwirpError, type ParticipantInfo, type RoomServiceClient } from 'livekit-server-sdk';
 import { logEvent, type LogWriter } from '../log.js';
 import type { ChannelOccupancy, Seat } from './occupancy.js';
+
+/** What the reconciliation reads and writes (the shared occupancy's writes are async). */
+export type ReconciledOccupancy = Pick<ChannelOccupancy, 'version' | 'empty'> & {
+  reconcile(channelId: string, truth: readonly Seat[], seenVersion: number): boolean | Promise<boolean>;
+};
 
 // Generic DID syntax (did:method:id), bounded. Rooms also hold agents, egress and people
 // from other apps on a shared LiveKit: only DIDs can be Microclimate people.
@@ -34,7 +40,9 @@ export function seatOf(p: ParticipantInfo): Seat | undefined {
 
 export interface LiveKitSyncOptions {
   rooms: RoomServiceClient;
-  occupancy: ChannelOccupancy;
+  occupancy: ReconciledOccupancy;
+  /** False while another replica does the reconciliation (the lease); default always true. */
+  mayRun?: () => boolean;
   /** channel id -> LiveKit room name, for the configured channels only. */
   roomOf: (channelId: string) => string;
   channelIds: readonly string[];
@@ -77,7 +85,7 @@ export class LiveKitSync {
           .map(seatOf)
           .filter((s): s is Seat => s !== undefined)
           .sort((a, b) => joinedAt(participants, a) - joinedAt(participants, b));
-        occupancy.reconcile(channelId, truth, seen.get(channelId)!);
+        await occupancy.reconcile(channelId, truth, seen.get(channelId)!);
       }),
     );
   }
@@ -89,7 +97,8 @@ export class LiveKitSync {
   }
 
   async #tick(): Promise<void> {
-    const { intervalMs, occupancy, log } = this.#o;
+    const { intervalMs, occupancy, log, mayRun } = this.#o;
+    if (mayRun && !mayRun()) return this.#schedule(intervalMs);
     try {
       await this.reconcileOnce();
       if (this.#failures > 0) logEvent(log, 'livekit_sync_recovered', { failures: this.#failures });

@@ -5,9 +5,11 @@ import { RoomServiceClient, WebhookReceiver } from 'livekit-server-sdk';
 import type { ServerConfig } from '../config.js';
 import { logEvent, type LogWriter } from '../log.js';
 import { LiveKitSync } from './livekit-sync.js';
-import type { ChannelOccupancy } from './occupancy.js';
+import { StoreLease } from '../store/lease.js';
+import type { SharedOccupancy } from './shared-occupancy.js';
 import type { ChannelRooms } from './rooms.js';
-import { applyWebhook, startWebhookListener } from './webhooks.js';
+import { applyWebhook, startWebhookListener, WEBHOOK_ID_TTL_MS } from './webhooks.js';
+import type { Store } from '../store/store.js';
 
 export interface OccupancySources {
   /** The webhook port actually bound, or undefined without LiveKit. */
@@ -17,9 +19,11 @@ export interface OccupancySources {
 
 export async function startOccupancySources(
   config: ServerConfig,
-  occupancy: ChannelOccupancy,
+  occupancy: SharedOccupancy,
   rooms: ChannelRooms,
+  store: Store,
   log: LogWriter,
+  replica: string,
 ): Promise<OccupancySources> {
   const { url, apiKey, apiSecret } = config.livekit;
   if (!url || !apiKey || !apiSecret) {
@@ -32,9 +36,15 @@ export async function startOccupancySources(
     bind: config.bind,
     receiver: new WebhookReceiver(apiKey, apiSecret),
     onEvent: (event) => applyWebhook(event, occupancy, rooms),
+    firstTime: (id) => store.setIfAbsent(`webhook:${id}`, WEBHOOK_ID_TTL_MS),
+    forget: (id) => store.delete(`webhook:${id}`),
     log,
   });
+  // One replica reconciles at a time; a dead holder is replaced within the lease's ttl.
+  const lease = new StoreLease({ store, key: 'lease:livekit-sync', holder: replica, ttlMs: Math.max(3000, config.reconcileIntervalMs * 3), log });
+  lease.start();
   const sync = new LiveKitSync({
+    mayRun: () => lease.held,
     rooms: new RoomServiceClient(url, apiKey, apiSecret, { requestTimeout: 5 }),
     occupancy,
     roomOf: rooms.roomOf,
@@ -48,7 +58,7 @@ export async function startOccupancySources(
     webhookPort: listener.port,
     close: async () => {
       sync.stop();
-      await listener.close();
+      await Promise.all([listener.close(), lease.stop()]);
     },
   };
 }

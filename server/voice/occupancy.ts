@@ -5,6 +5,7 @@
 // after the state changed, so a reader that takes a snapshot and subscribes in the same
 // tick sees a consistent story: the snapshot, then each change appended in order.
 import { EventEmitter } from 'node:events';
+import { occupancyDiff, toOccupant } from './occupancy-diff.js';
 
 /** A person in a channel as clients see them (the contract's Participant). */
 export interface Occupant {
@@ -22,6 +23,15 @@ export type OccupancyEvent =
   | { readonly kind: 'joined'; readonly channelId: string; readonly participant: Occupant }
   | { readonly kind: 'left'; readonly channelId: string; readonly did: string }
   | { readonly kind: 'updated'; readonly channelId: string; readonly participant: Occupant };
+
+/** The whole occupancy as plain data: what replicas share (shared-occupancy.ts). */
+export interface OccupancyState {
+  /** channel id -> seats in join order. */
+  readonly channels: Record<string, Seat[]>;
+  readonly versions: Record<string, number>;
+  /** Ended LiveKit sessions, oldest first. */
+  readonly left: string[];
+}
 
 export interface ChannelOccupants {
   readonly channelId: string;
@@ -136,6 +146,27 @@ export class ChannelOccupancy {
     return true;
   }
 
+  toState(): OccupancyState {
+    const channels: Record<string, Seat[]> = {};
+    for (const [id, seats] of this.#channels) channels[id] = [...seats.values()];
+    return { channels, versions: Object.fromEntries(this.#versions), left: [...this.#left] };
+  }
+
+  /**
+   * Takes the whole state another writer made (channels not configured here are ignored)
+   * and announces the differences to subscribers, as if each change had happened here.
+   */
+  load(state: OccupancyState): void {
+    const before = new Map([...this.#channels].map(([id, seats]) => [id, new Map(seats)]));
+    for (const id of this.#channels.keys()) {
+      this.#channels.set(id, new Map((state.channels[id] ?? []).map((s) => [s.did, { ...toOccupant(s), sid: s.sid }])));
+      this.#versions.set(id, state.versions[id] ?? 0);
+    }
+    this.#left.clear();
+    for (const sid of state.left.slice(-REMEMBERED_LEAVES)) this.#left.add(sid);
+    for (const event of occupancyDiff(before, this.#channels)) this.#emit(event);
+  }
+
   #live(channelId: string): Map<string, Seat> | undefined {
     const seats = this.#channels.get(channelId);
     if (seats) this.#versions.set(channelId, this.version(channelId) + 1);
@@ -173,8 +204,4 @@ export class ChannelOccupancy {
       }
     }
   }
-}
-
-function toOccupant(s: Occupant): Occupant {
-  return { did: s.did, handle: s.handle, muted: s.muted };
 }

@@ -3,6 +3,7 @@
 // being filled by streams. Counted in the server's store; each open stream holds one unit
 // of its account's gauge and one of the total until it ends.
 import { Code, ConnectError } from '@connectrpc/connect';
+import { storeFault } from '../store/faults.js';
 import { StoreFullError, type Store } from '../store/store.js';
 
 export interface StreamQuotaOptions {
@@ -43,7 +44,7 @@ export class StreamQuota {
     } catch (err) {
       await this.giveBack(taken);
       if (err instanceof StoreFullError) throw new ConnectError(err.message, Code.ResourceExhausted);
-      throw err;
+      throw storeFault(err); // a stream's errors pass no interceptor: say UNAVAILABLE here
     }
     let released = false;
     return () => {

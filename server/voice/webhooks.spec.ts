@@ -10,9 +10,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.server.close();
 });
-beforeEach(() => {
-  t.server.occupancy.clear('lobby');
-  t.server.occupancy.clear('music');
+beforeEach(async () => {
+  await t.server.occupancy.clear('lobby');
+  await t.server.occupancy.clear('music');
 });
 
 const joined = (sid: string, extra: Record<string, unknown> = {}) =>
@@ -68,7 +68,7 @@ describe('LiveKit webhooks, correctly signed', () => {
   it('a replayed event (same id) is applied once', async () => {
     const body = joined('PA_a2');
     expect(await post(body)).toBe(200);
-    t.server.occupancy.unseat('lobby', ALICE.did, 'PA_a2');
+    await t.server.occupancy.unseat('lobby', ALICE.did, 'PA_a2');
     expect(await post(body)).toBe(200);
     expect(t.server.occupancy.count('lobby')).toBe(0);
   });

@@ -4,6 +4,9 @@
 // our API secret whose `sha256` claim is the body's hash. Anything else (no header, another
 // key, a body changed on the way) gets 401 and changes nothing, since a forged webhook could
 // otherwise put anyone into a channel list. Verified events update the occupancy.
+// Event ids are remembered in the server's store (shared by replicas), so a captured webhook
+// replayed to any replica while its JWT is valid is dropped. A store outage answers 503:
+// LiveKit retries the delivery later.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TrackType, type WebhookEvent, type WebhookReceiver } from 'livekit-server-sdk';
@@ -16,11 +19,16 @@ export const WEBHOOK_PATH = '/livekit/webhook';
 // LiveKit's events carry one room and one participant: a few KiB. The cap stops a caller
 // from making us buffer a large body before the signature check refuses it.
 const MAX_BODY_BYTES = 64 * 1024;
-// Event ids already applied; a captured webhook replayed while its JWT is valid is dropped.
-const REMEMBERED_EVENTS = 4096;
+/** How long an applied event id is remembered: longer than LiveKit's webhook JWTs live. */
+export const WEBHOOK_ID_TTL_MS = 15 * 60_000;
+
+/** What webhooks change: the local occupancy, or the shared one (writes may be async). */
+export type OccupancyWriter = Pick<ChannelOccupancy, 'isIn'> & {
+  [K in 'seat' | 'setMuted' | 'unseat' | 'clear']: (...args: Parameters<ChannelOccupancy[K]>) => void | Promise<void>;
+};
 
 /** Applies one verified LiveKit event to the occupancy; rooms that are not channels are ignored. */
-export function applyWebhook(event: WebhookEvent, occupancy: ChannelOccupancy, rooms: ChannelRooms): void {
+export function applyWebhook(event: WebhookEvent, occupancy: OccupancyWriter, rooms: ChannelRooms): void | Promise<void> {
   const channelId = event.room ? rooms.channelOf(event.room.name) : undefined;
   if (channelId === undefined) return;
   if (event.event === 'room_finished') return occupancy.clear(channelId);
@@ -53,7 +61,11 @@ export interface WebhookListenerOptions {
   port: number;
   bind: string;
   receiver: WebhookReceiver;
-  onEvent: (event: WebhookEvent) => void;
+  onEvent: (event: WebhookEvent) => void | Promise<void>;
+  /** Marks an event id as applied; false when it already was (a replay or a repeat). */
+  firstTime: (id: string) => Promise<boolean>;
+  /** Forgets an id whose event could not be applied, so LiveKit's retry is not dropped. */
+  forget: (id: string) => Promise<void>;
   log: LogWriter;
 }
 
@@ -63,7 +75,6 @@ export interface WebhookListener {
 }
 
 export async function startWebhookListener(options: WebhookListenerOptions): Promise<WebhookListener> {
-  const seen = new Set<string>();
   const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
     const reply = (status: number, text: string) =>
       // After a refused oversized body the rest of it is unread: do not reuse the connection.
@@ -82,13 +93,19 @@ export async function startWebhookListener(options: WebhookListenerOptions): Pro
           logEvent(options.log, 'webhook_refused', { reason: error instanceof Error ? error.message : 'invalid' });
           return reply(401, 'webhook not verified');
         }
-        if (event.id && seen.has(event.id)) return reply(200, 'already applied');
-        if (event.id) {
-          seen.add(event.id);
-          if (seen.size > REMEMBERED_EVENTS) seen.delete(seen.values().next().value!);
+        try {
+          if (event.id && !(await options.firstTime(event.id))) return reply(200, 'already applied');
+          logEvent(options.log, 'webhook', { event: event.event, room: event.room?.name });
+          try {
+            await options.onEvent(event);
+          } catch (error) {
+            if (event.id) await options.forget(event.id).catch(() => undefined);
+            throw error;
+          }
+        } catch (error) {
+          logEvent(options.log, 'webhook_not_applied', { event: event.event, error: error instanceof Error ? error.message : 'failed' });
+          return reply(503, 'cannot apply it right now; retry later');
         }
-        logEvent(options.log, 'webhook', { event: event.event, room: event.room?.name });
-        options.onEvent(event);
         reply(200, 'ok');
       },
       () => res.destroy(),
