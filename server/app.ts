@@ -13,6 +13,8 @@ import { authService } from './services/auth.js';
 import { channelsService } from './services/channels.js';
 import { requireSession, type SessionVerifier } from './session-auth.js';
 import { createSessionAuthority, type SessionAuthority } from './session-authority.js';
+import type { ProfileBook } from './identity/profile-book.js';
+import { createProfileBook } from './identity/profiles.js';
 import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { ChannelOccupancy } from './voice/occupancy.js';
@@ -34,6 +36,8 @@ export interface AppOptions {
   watch?: WatchTuning;
   /** What the server remembers between requests; default one in-memory store for this process. */
   store?: Store;
+  /** Display names and avatars; built from the config when not given. */
+  profiles?: ProfileBook;
 }
 
 export interface RunningServer {
@@ -60,11 +64,12 @@ export interface VoiceDeps {
   watch?: WatchTuning;
   /** One call per person: ends the caller's calls in other channels (voice/one-call.ts). */
   endOtherCalls?: EndOtherCalls;
+  profiles?: ProfileBook;
 }
 
 export function createRoutes(config: ServerConfig, authority: SessionAuthority, voice: VoiceDeps, version = serverVersion()) {
   return (router: ConnectRouter): void => {
-    router.service(AuthService, authService(config, version, authority));
+    router.service(AuthService, authService(config, version, authority, voice.profiles));
     router.service(ChannelsService, channelsService(config, voice));
   };
 }
@@ -74,6 +79,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   const store = options.store ?? new MemoryStore();
   const authority = options.authority ?? (await createSessionAuthority(config, store));
   const log = options.log ?? stdoutWriter;
+  const profiles = options.profiles ?? createProfileBook(config);
   const rooms = channelRooms(config.channels);
   const occupancy = new ChannelOccupancy(rooms.channelIds);
   const streams = new StreamQuota(store, {
@@ -82,7 +88,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
     ttlMs: (config.sessionTtlSeconds + 60) * 1000,
   });
   const handler = connectNodeAdapter({
-    routes: createRoutes(config, authority, { occupancy, rooms, streams, watch: options.watch, endOtherCalls: liveKitOneCall(config.livekit, occupancy, rooms, log) }),
+    routes: createRoutes(config, authority, { occupancy, rooms, streams, watch: options.watch, endOtherCalls: liveKitOneCall(config.livekit, occupancy, rooms, log), profiles }),
     // Logging first (outermost) so that refused calls are logged too.
     interceptors: [
       logRequests(log),

@@ -29,10 +29,14 @@
 // | MICROCLIMATE_WEBHOOK_PORT                      | 50052                                    | HTTP/1.1 port (on MICROCLIMATE_BIND) for LiveKit webhooks,
 // |                                                |                                          | POST /livekit/webhook; only with LiveKit configured; 0 = ephemeral
 // | MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS         | 300 (30..3600)                           | Lifetime of LiveKit join tokens (GetChannelToken)
+// | MICROCLIMATE_AVATAR_URL                        | https://cdn.bsky.app/img/avatar/plain/   | Image service for avatars: a URL pattern with {did} and {cid}
+// |                                                |   {did}/{cid}@jpeg                       | (a PDS: <pds>/xrpc/com.atproto.sync.getBlob?did={did}&cid={cid});
+// |                                                |                                          | the app's CSP img-src must allow its origin (README "Faces")
 // | MICROCLIMATE_RECONCILE_INTERVAL_MS             | 1000 (200..60000)                        | How often occupancy is checked against LiveKit's room API
 // |                                                |                                          | while anyone is in a channel (5x slower when all are empty)
 import { resolve } from 'node:path';
 import { isPublicHost } from './did-web.js';
+import { readAvatarUrlPattern } from './identity/avatar-url.js';
 import { ConfigError, raw, readFlag, readInt, readString, readUrl, type Env } from './env-parse.js';
 
 export { ConfigError } from './env-parse.js';
@@ -71,6 +75,8 @@ export interface ServerConfig {
   readonly webhookPort: number;
   readonly channelTokenTtlSeconds: number;
   readonly reconcileIntervalMs: number;
+  /** Avatar URL pattern with {did} and {cid} (identity/avatar-url.ts). */
+  readonly avatarUrlPattern: string;
 }
 
 export const DEFAULT_CHANNELS: readonly ChannelConfig[] = [
@@ -126,6 +132,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     channelTokenTtlSeconds: readInt(env, 'MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS', 300, 30, 3600),
     // Mute changes reach us only through this poll (LiveKit has no webhook for them).
     reconcileIntervalMs: readInt(env, 'MICROCLIMATE_RECONCILE_INTERVAL_MS', 1000, 200, 60000),
+    avatarUrlPattern: readAvatarUrlPattern(env, dev),
   };
 }
 
