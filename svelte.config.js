@@ -15,6 +15,23 @@ const loopback = localStack
 	: [];
 
 /**
+ * The image service avatars come from (PUBLIC_AVATAR_ORIGIN): the only origin besides the
+ * app's own that img-src allows, so a server can never make the app load an image from
+ * anywhere else. Empty: no avatars (the initials show).
+ * @returns {string[]}
+ */
+function avatarOrigin() {
+	const value = env.PUBLIC_AVATAR_ORIGIN?.trim();
+	if (!value) return [];
+	const url = new URL(value);
+	const allowed = localStack ? ['https:', 'http:'] : ['https:'];
+	if (!allowed.includes(url.protocol) || url.origin !== value.replace(/\/$/, '')) {
+		throw new Error(`svelte.config.js: PUBLIC_AVATAR_ORIGIN must be an ${allowed.join(' or ')} origin (no path), got "${value}"`);
+	}
+	return [url.origin];
+}
+
+/**
  * SvelteKit's route announcer (a live region it renders in the root component) carries a
  * style attribute. Rather than 'unsafe-inline' for every style attribute, allow exactly
  * that one by its hash ('unsafe-hashes'), read from the installed Kit so an upgrade that
@@ -49,7 +66,7 @@ const config = {
 				'script-src': ['self'],
 				// The app talks to servers and PDSes the person chooses: any https/wss origin.
 				'connect-src': ['self', 'https:', 'wss:', ...loopback],
-				'img-src': ['self', 'data:', 'blob:'],
+				'img-src': ['self', 'data:', 'blob:', ...avatarOrigin()],
 				'media-src': ['self', 'blob:'],
 				// Component styles are files; no inline <style> elements are needed.
 				'style-src': ['self'],

@@ -29,6 +29,9 @@ for engine in $(echo "${MICROCLIMATE_BROWSERS:-chromium,webkit}" | tr ',' ' '); 
   esac
 done
 phase "types (svelte-check, server, scripts)" sh -c 'svelte-kit sync && svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --threshold warning && tsc -p server/tsconfig.json && tsc -p tsconfig.node.json'
+# The contract: buf's STANDARD lint, and no breaking change against the last released
+# contract (proto/released.binpb, a committed buf image; README "Changing the contract").
+phase "contract (buf lint, buf breaking against proto/released.binpb)" sh -c 'buf lint && buf breaking --against proto/released.binpb'
 phase "unit tests (vitest)" vitest run
 # shellcheck disable=SC2086 # $projects is a list of options
 if [ $# -gt 0 ]; then set -- "$@"; else set -- $projects; fi

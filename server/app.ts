@@ -16,6 +16,8 @@ import { authService } from './services/auth.js';
 import { channelsService } from './services/channels.js';
 import { requireSession, type SessionVerifier } from './session-auth.js';
 import { createSessionAuthority, type SessionAuthority } from './session-authority.js';
+import type { ProfileBook } from './identity/profile-book.js';
+import { createProfileBook } from './identity/profiles.js';
 import { storeFaults } from './store/faults.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -45,6 +47,8 @@ export interface AppOptions {
    * left open (tests share one between two servers).
    */
   store?: Store;
+  /** Display names and avatars; built from the config when not given. */
+  profiles?: ProfileBook;
 }
 
 export interface RunningServer {
@@ -81,11 +85,12 @@ export interface VoiceDeps {
   /** One call per person: ends the caller's calls in other channels (voice/one-call.ts). */
   endOtherCalls?: EndOtherCalls;
   cap: ChannelCap;
+  profiles?: ProfileBook;
 }
 
 export function createRoutes(config: ServerConfig, authority: SessionAuthority, voice: VoiceDeps, serving: ServingState, version = serverVersion()) {
   return (router: ConnectRouter): void => {
-    router.service(AuthService, authService(config, version, authority));
+    router.service(AuthService, authService(config, version, authority, voice.profiles));
     router.service(ChannelsService, channelsService(config, voice));
     router.service(Health, healthService(serving, [AuthService.typeName, ChannelsService.typeName]));
   };
@@ -97,6 +102,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   const store = options.store ?? (await openStore(config, log));
   const ownsStore = options.store === undefined;
   const authority = options.authority ?? (await createSessionAuthority(config, store));
+  const profiles = options.profiles ?? createProfileBook(config);
   const rooms = channelRooms(config.channels);
   const replica = replicaId();
   const shared = await SharedOccupancy.open(store, rooms.channelIds);
@@ -115,6 +121,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
       watch: options.watch,
       endOtherCalls: liveKitOneCall(config.livekit, occupancy, rooms, log),
       cap: channelCap(store, occupancy),
+      profiles,
     }, serving),
     // Logging first (outermost) so that refused calls are logged too.
     interceptors: [

@@ -32,6 +32,9 @@
 // | MICROCLIMATE_WEBHOOK_PORT                      | 50052                                    | HTTP/1.1 port (on MICROCLIMATE_BIND) for LiveKit webhooks,
 // |                                                |                                          | POST /livekit/webhook; only with LiveKit configured; 0 = ephemeral
 // | MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS         | 300 (30..3600)                           | Lifetime of LiveKit join tokens (GetChannelToken)
+// | MICROCLIMATE_AVATAR_URL                        | https://cdn.bsky.app/img/avatar/plain/   | Image service for avatars: a URL pattern with {did} and {cid}
+// |                                                |   {did}/{cid}@jpeg                       | (a PDS: <pds>/xrpc/com.atproto.sync.getBlob?did={did}&cid={cid});
+// |                                                |                                          | the app's CSP img-src must allow its origin (README "Faces")
 // | MICROCLIMATE_RECONCILE_INTERVAL_MS             | 1000 (200..60000)                        | How often occupancy is checked against LiveKit's room API
 // |                                                |                                          | while anyone is in a channel (5x slower when all are empty)
 // | MICROCLIMATE_REDIS_URL                         | unset (one in-memory store)              | redis://[:password@]host:port[/db] (rediss: for TLS): the store
@@ -42,6 +45,7 @@
 // |                                                |                                          | proxy's health-check interval x unhealthy threshold
 import { resolve } from 'node:path';
 import { isPublicHost } from './did-web.js';
+import { readAvatarUrlPattern } from './identity/avatar-url.js';
 import { ConfigError, raw, readFlag, readInt, readString, readUrl, type Env } from './env-parse.js';
 
 export { ConfigError } from './env-parse.js';
@@ -86,6 +90,8 @@ export interface ServerConfig {
   /** Holds the Redis password: never log it. */
   readonly redisUrl: string | undefined;
   readonly drainMs: number;
+  /** Avatar URL pattern with {did} and {cid} (identity/avatar-url.ts). */
+  readonly avatarUrlPattern: string;
 }
 
 export const DEFAULT_CHANNELS: readonly ChannelConfig[] = [
@@ -145,6 +151,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     redisUrl: readRedisUrl(env),
     // One server alone has nobody to hand its traffic to: no wait by default.
     drainMs: readInt(env, 'MICROCLIMATE_DRAIN_MS', 0, 0, 60000),
+    avatarUrlPattern: readAvatarUrlPattern(env, dev),
   };
 }
 

@@ -1,6 +1,7 @@
 // PLC + PDS from @atproto/dev-env (TestNetworkNoAppView), in this process, with demo accounts.
 import fs from 'node:fs';
 import path from 'node:path';
+import { setProfile } from './demo-profiles.js';
 import { pdsListener } from './pds-listener.js';
 import { STACK_DIR } from './config.js';
 
@@ -9,13 +10,15 @@ export interface DemoAccount {
   did: string;
   password: string;
   email: string;
+  /** The display name in their profile (they also have an avatar). */
+  displayName: string;
 }
 
 /** Fixed demo accounts; the passwords are for this local stack only. */
 const DEMO = [
-  { handle: 'alice.test', email: 'alice@example.com', password: 'alice-password' },
-  { handle: 'bob.test', email: 'bob@example.com', password: 'bob-password' },
-];
+  { handle: 'alice.test', email: 'alice@example.com', password: 'alice-password', displayName: 'Alice Liddell', color: [219, 39, 119] },
+  { handle: 'bob.test', email: 'bob@example.com', password: 'bob-password', displayName: 'Bob Builder', color: [37, 99, 235] },
+] as const;
 
 export interface Atproto {
   /** PLC directory URL, e.g. http://localhost:2582 (dev-env names its services `localhost`). */
@@ -55,8 +58,10 @@ export async function startAtproto(ports: { PLC: number; PDS: number }): Promise
   try {
     const agent = network.pds.getAgent();
     const accounts: DemoAccount[] = [];
-    for (const demo of DEMO) {
-      const { data } = await agent.com.atproto.server.createAccount(demo);
+    for (const { color, ...demo } of DEMO) {
+      const { data } = await agent.com.atproto.server.createAccount({ handle: demo.handle, email: demo.email, password: demo.password });
+      // A face: the display name and avatar the app shows (read by the API server, not the browser).
+      await setProfile(network.pds.url, demo, { displayName: demo.displayName, color });
       accounts.push({ ...demo, did: data.did });
     }
     // The browser resolves handles through the PDS (handleResolver = PDS URL): check it does.

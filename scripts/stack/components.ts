@@ -59,6 +59,8 @@ export function startApiServer(entry: string, ports: Ports, env: ApiServerEnv, t
         MICROCLIMATE_LIVEKIT_API_KEY: env.livekit.apiKey,
         MICROCLIMATE_LIVEKIT_API_SECRET: env.livekit.apiSecret,
         ...env.replica?.env,
+        // Avatars straight from the local PDS (no image CDN here); the app's img-src allows it.
+        MICROCLIMATE_AVATAR_URL: `${env.pdsUrl}/xrpc/com.atproto.sync.getBlob?did={did}&cid={cid}`,
       },
     },
     `gRPC GetServerInfo on ${url(grpcPort)}`,

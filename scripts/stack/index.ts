@@ -102,6 +102,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       PUBLIC_DEFAULT_SERVER_URL: `http://localhost:${ports.ENVOY}`,
       PUBLIC_PLC_URL: plcUrl,
       PUBLIC_HANDLE_RESOLVER_URL: pdsUrl,
+      // The API server points avatars at the PDS's getBlob (components.ts): CSP img-src.
+      PUBLIC_AVATAR_ORIGIN: pdsUrl,
       PUBLIC_APP_URL: '',
     });
   } else if (!hasBuild()) {

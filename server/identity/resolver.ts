@@ -6,6 +6,7 @@
 // production and swap in the plain global fetch ONLY in explicit dev mode (local PLC on
 // http://localhost). An http: PLC URL outside dev mode is a configuration error, not a warning.
 import { IdResolver, MemoryCache, type DidDocument } from '@atproto/identity';
+import { identityFetch, type IdentityFetch } from './identity-fetch.js';
 
 export interface ResolverConfig {
   /** PLC directory; default https://plc.directory. http: only when dev is true. */
@@ -27,6 +28,8 @@ export type ResolveHandle = (handle: string) => Promise<string | undefined>;
 export interface Identity {
   readonly idResolver: IdResolver;
   readonly resolveHandle: ResolveHandle;
+  /** The fetch the resolver uses (SSRF-guarded outside dev mode), for other identity-driven lookups. */
+  readonly fetch: IdentityFetch;
 }
 
 export class ResolverConfigError extends Error {
@@ -100,12 +103,13 @@ export function buildIdentity(cfg: ResolverConfig): Identity {
     // Trusting one server's word for every handle is only acceptable against a local test stack.
     throw new ResolverConfigError('pdsUrlForHandles is a dev-mode-only setting');
   }
+  // Only in dev: the global fetch skips the SSRF guard (http:, localhost, ports).
+  const fetch = identityFetch(cfg.dev);
   const idResolver = new IdResolver({
     plcUrl: parsed.href.replace(/\/$/, ''),
     timeout: cfg.timeoutMs ?? 3000,
     didCache: new BoundedDidCache(),
-    // Only in dev: the global fetch skips the SSRF guard (http:, localhost, ports).
-    ...(cfg.dev ? { fetch: globalThis.fetch } : {}),
+    fetch,
   });
   const resolveHandle: ResolveHandle =
     cfg.pdsUrlForHandles !== undefined
@@ -117,7 +121,7 @@ export function buildIdentity(cfg: ResolverConfig): Identity {
             return undefined;
           }
         };
-  return { idResolver, resolveHandle };
+  return { idResolver, resolveHandle, fetch };
 }
 
 /**

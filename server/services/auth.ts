@@ -5,11 +5,13 @@ import { AuthService } from '../../src/lib/gen/microclimate/auth/v1/auth_pb.js';
 import type { ServerConfig } from '../config.js';
 import { publicHostFor, serviceDidRef } from '../did-web.js';
 import { CLIENT_ADDRESS_HEADER } from '../identity/client-key.js';
+import type { ProfileBook } from '../identity/profile-book.js';
+import { SIGN_IN_PROFILE_WAIT_MS } from '../identity/profiles.js';
 import { peerKey } from '../log.js';
 import { bearerToken } from '../session-auth.js';
 import type { SessionAuthority } from '../session-authority.js';
 
-export function authService(config: ServerConfig, version: string, authority: SessionAuthority): ServiceImpl<typeof AuthService> {
+export function authService(config: ServerConfig, version: string, authority: SessionAuthority, profiles?: ProfileBook): ServiceImpl<typeof AuthService> {
   return {
     getServerInfo(_req, context) {
       const host = publicHostFor(requestHost(context.url), config.publicHosts);
@@ -30,11 +32,16 @@ export function authService(config: ServerConfig, version: string, authority: Se
       // A renewal carries the session it replaces (see session-authority.ts).
       const previous = bearerToken(context.requestHeader.get('authorization'));
       const session = await authority.signIn(req.serviceToken, clientAddress(context), previous);
+      // Every sign-in and renewal reads the profile again (a new name shows at the next
+      // session), waiting only a moment: a slow or broken PDS costs the name, not the sign-in.
+      const profile = await profiles?.fresh(session.did, SIGN_IN_PROFILE_WAIT_MS);
       return {
         sessionToken: session.token,
         did: session.did,
         handle: session.handle,
         expiresAt: timestampFromMs(session.expiresAt * 1000),
+        displayName: profile?.displayName ?? '',
+        avatarUrl: profile?.avatarUrl ?? '',
       };
     },
   };

@@ -7,7 +7,9 @@ import type { ServerConfig } from '../config.js';
 import { sessionOf } from '../session-auth.js';
 import { mintChannelPass } from '../voice/channel-token.js';
 import type { ChannelCap } from '../voice/channel-cap.js';
+import type { ProfileBook } from '../identity/profile-book.js';
 import type { ChannelOccupancy } from '../voice/occupancy.js';
+import { profiledOccupancy } from '../voice/profiled-occupancy.js';
 import type { ChannelRooms } from '../voice/rooms.js';
 import type { StreamQuota } from '../voice/stream-quota.js';
 import type { EndOtherCalls } from '../voice/one-call.js';
@@ -21,20 +23,23 @@ export interface ChannelsDeps {
   endOtherCalls?: EndOtherCalls;
   /** The participant cap, shared by every replica (voice/channel-cap.ts). */
   cap: ChannelCap;
+  /** Display names and avatars of the people listed; without it, lists carry handles only. */
+  profiles?: ProfileBook;
 }
 
 export function channelsService(config: ServerConfig, deps: ChannelsDeps): ServiceImpl<typeof ChannelsService> {
   const { occupancy, rooms } = deps;
+  const seen = deps.profiles ? profiledOccupancy(occupancy, deps.profiles) : occupancy;
   return {
     listChannels() {
-      return { channels: channelList(config.channels, occupancy) };
+      return { channels: channelList(config.channels, seen) };
     },
     async *watchChannels(_req, context) {
       const session = sessionOf(context);
       const release = await deps.streams.open(session.did); // before any work: a refusal costs nothing
       const lifetime = untilSessionEnds(context.signal, session.expiresAt);
       try {
-        yield* watchChannels(config.channels, occupancy, lifetime.signal, deps.watch);
+        yield* watchChannels(config.channels, seen, lifetime.signal, deps.watch);
       } finally {
         lifetime.dispose();
         release();

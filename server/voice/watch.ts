@@ -10,7 +10,8 @@ import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { WatchChannelsResponseSchema } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
 import type { ChannelConfig } from '../config.js';
-import type { ChannelOccupancy, OccupancyEvent } from './occupancy.js';
+import type { OccupancyEvent } from './occupancy.js';
+import type { OccupancyView } from './profiled-occupancy.js';
 
 type WatchMessage = MessageInitShape<typeof WatchChannelsResponseSchema>;
 
@@ -24,7 +25,7 @@ const TOLD_TO_CLIENT = new Set([Code.Unavailable, Code.Unauthenticated]);
 export const DEFAULT_WATCH_TUNING: WatchTuning = { heartbeatMs: 15_000, queueLimit: 256 };
 
 /** Channels in display order with their people in join order (ListChannels and snapshots). */
-export function channelList(channels: readonly ChannelConfig[], occupancy: ChannelOccupancy) {
+export function channelList(channels: readonly ChannelConfig[], occupancy: Pick<OccupancyView, 'participants'>) {
   return channels.map((c) => ({ id: c.id, name: c.name, participants: occupancy.participants(c.id) }));
 }
 
@@ -41,7 +42,7 @@ function toMessage(e: OccupancyEvent): WatchMessage {
 
 export async function* watchChannels(
   channels: readonly ChannelConfig[],
-  occupancy: ChannelOccupancy,
+  occupancy: OccupancyView,
   signal: AbortSignal,
   tuning: WatchTuning = DEFAULT_WATCH_TUNING,
 ): AsyncGenerator<WatchMessage> {

@@ -17,6 +17,9 @@ export interface AppSession {
 	serverUrl: string;
 	did: string;
 	handle: string;
+	/** Their profile's display name and avatar URL as the server read them at sign-in or renewal; may be empty. */
+	displayName?: string;
+	avatarUrl?: string;
 	token: string;
 	/** Epoch milliseconds after which the server refuses `token`. */
 	expiresAt: number;

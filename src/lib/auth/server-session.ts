@@ -62,6 +62,8 @@ export async function createServerSession(
 		serverUrl,
 		did: res.did,
 		handle: res.handle,
+		displayName: res.displayName,
+		avatarUrl: res.avatarUrl,
 		token: res.sessionToken,
 		expiresAt: timestampMs(res.expiresAt)
 	};

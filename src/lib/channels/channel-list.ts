@@ -1,11 +1,18 @@
 // How one WatchChannels event changes the list of channels. Pure, so the directory's
 // behaviour on every event can be proven without a stream.
-import type { Channel, WatchChannelsResponse } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+import type { Channel, Participant, WatchChannelsResponse } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 
 export interface Person {
 	did: string;
 	handle: string;
 	muted: boolean;
+	/** Profile display name ('' when none) and avatar URL ('' when none); see $lib/api/faces. */
+	displayName: string;
+	avatarUrl: string;
+}
+
+function personOf({ did, handle, muted, displayName, avatarUrl }: Participant): Person {
+	return { did, handle, muted, displayName, avatarUrl };
 }
 
 export interface ChannelView {
@@ -15,7 +22,7 @@ export interface ChannelView {
 }
 
 function fromChannel(c: Channel): ChannelView {
-	return { id: c.id, name: c.name, people: c.participants.map(({ did, handle, muted }) => ({ did, handle, muted })) };
+	return { id: c.id, name: c.name, people: c.participants.map(personOf) };
 }
 
 function withPeople(list: ChannelView[], channelId: string, change: (people: Person[]) => Person[]): ChannelView[] {
@@ -34,7 +41,7 @@ export function applyEvent(list: ChannelView[], event: WatchChannelsResponse['ev
 		case 'joined': {
 			const p = event.value.participant;
 			if (!p) return list;
-			const person = { did: p.did, handle: p.handle, muted: p.muted };
+			const person = personOf(p);
 			const others = list.map((c) => (c.people.some((x) => x.did === p.did) ? { ...c, people: c.people.filter((x) => x.did !== p.did) } : c));
 			return withPeople(others, event.value.channelId, (people) => [...people, person]);
 		}
@@ -45,7 +52,7 @@ export function applyEvent(list: ChannelView[], event: WatchChannelsResponse['ev
 		case 'updated': {
 			const p = event.value.participant;
 			if (!p) return list;
-			return withPeople(list, event.value.channelId, (people) => people.map((x) => (x.did === p.did ? { did: p.did, handle: p.handle, muted: p.muted } : x)));
+			return withPeople(list, event.value.channelId, (people) => people.map((x) => (x.did === p.did ? personOf(p) : x)));
 		}
 		default:
 			return list;

@@ -9,8 +9,8 @@ import {
 } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { ChannelDirectory } from './directory.svelte.js';
 
-const alice = { did: 'did:plc:alice', handle: 'alice.test', muted: false };
-const bob = { did: 'did:plc:bob', handle: 'bob.test', muted: false };
+const alice = { did: 'did:plc:alice', handle: 'alice.test', muted: false, displayName: 'Alice Liddell', avatarUrl: 'https://cdn.example/alice.jpg' };
+const bob = { did: 'did:plc:bob', handle: 'bob.test', muted: false, displayName: '', avatarUrl: '' };
 
 function snapshot(people: (typeof alice)[]): WatchChannelsResponse['event'] {
 	return {

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file microclimate/auth/v1/auth.proto.
  */
 export const file_microclimate_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Ch9taWNyb2NsaW1hdGUvYXV0aC92MS9hdXRoLnByb3RvEhRtaWNyb2NsaW1hdGUuYXV0aC52MSIWChRHZXRTZXJ2ZXJJbmZvUmVxdWVzdCKMAQoVR2V0U2VydmVySW5mb1Jlc3BvbnNlEgwKBG5hbWUYASABKAkSEwoLc2VydmljZV9kaWQYAiABKAkSCwoDbHhtGAMgASgJEjIKBmxpbWl0cxgEIAEoCzIiLm1pY3JvY2xpbWF0ZS5hdXRoLnYxLlNlcnZlckxpbWl0cxIPCgd2ZXJzaW9uGAUgASgJIoIBCgxTZXJ2ZXJMaW1pdHMSKgoibWF4X3NlcnZpY2VfdG9rZW5fbGlmZXRpbWVfc2Vjb25kcxgBIAEoDRIgChhzZXNzaW9uX2xpZmV0aW1lX3NlY29uZHMYAiABKA0SJAocbWF4X3BhcnRpY2lwYW50c19wZXJfY2hhbm5lbBgDIAEoDSItChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIVCg1zZXJ2aWNlX3Rva2VuGAEgASgJInsKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIVCg1zZXNzaW9uX3Rva2VuGAEgASgJEgsKA2RpZBgCIAEoCRIOCgZoYW5kbGUYAyABKAkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy4QEKC0F1dGhTZXJ2aWNlEmgKDUdldFNlcnZlckluZm8SKi5taWNyb2NsaW1hdGUuYXV0aC52MS5HZXRTZXJ2ZXJJbmZvUmVxdWVzdBorLm1pY3JvY2xpbWF0ZS5hdXRoLnYxLkdldFNlcnZlckluZm9SZXNwb25zZRJoCg1DcmVhdGVTZXNzaW9uEioubWljcm9jbGltYXRlLmF1dGgudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaKy5taWNyb2NsaW1hdGUuYXV0aC52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9taWNyb2NsaW1hdGUvYXV0aC92MS9hdXRoLnByb3RvEhRtaWNyb2NsaW1hdGUuYXV0aC52MSIWChRHZXRTZXJ2ZXJJbmZvUmVxdWVzdCKMAQoVR2V0U2VydmVySW5mb1Jlc3BvbnNlEgwKBG5hbWUYASABKAkSEwoLc2VydmljZV9kaWQYAiABKAkSCwoDbHhtGAMgASgJEjIKBmxpbWl0cxgEIAEoCzIiLm1pY3JvY2xpbWF0ZS5hdXRoLnYxLlNlcnZlckxpbWl0cxIPCgd2ZXJzaW9uGAUgASgJIoIBCgxTZXJ2ZXJMaW1pdHMSKgoibWF4X3NlcnZpY2VfdG9rZW5fbGlmZXRpbWVfc2Vjb25kcxgBIAEoDRIgChhzZXNzaW9uX2xpZmV0aW1lX3NlY29uZHMYAiABKA0SJAocbWF4X3BhcnRpY2lwYW50c19wZXJfY2hhbm5lbBgDIAEoDSItChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIVCg1zZXJ2aWNlX3Rva2VuGAEgASgJIqUBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFQoNc2Vzc2lvbl90b2tlbhgBIAEoCRILCgNkaWQYAiABKAkSDgoGaGFuZGxlGAMgASgJEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRISCgphdmF0YXJfdXJsGAYgASgJMuEBCgtBdXRoU2VydmljZRJoCg1HZXRTZXJ2ZXJJbmZvEioubWljcm9jbGltYXRlLmF1dGgudjEuR2V0U2VydmVySW5mb1JlcXVlc3QaKy5taWNyb2NsaW1hdGUuYXV0aC52MS5HZXRTZXJ2ZXJJbmZvUmVzcG9uc2USaAoNQ3JlYXRlU2Vzc2lvbhIqLm1pY3JvY2xpbWF0ZS5hdXRoLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GisubWljcm9jbGltYXRlLmF1dGgudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message microclimate.auth.v1.GetServerInfoRequest
@@ -163,6 +163,22 @@ export type CreateSessionResponse = Message<"microclimate.auth.v1.CreateSessionR
    * @generated from field: google.protobuf.Timestamp expires_at = 4;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * Their profile's display name, as in microclimate.channels.v1.Participant.display_name;
+   * empty when they have none or their PDS did not answer in time (sign-in never waits
+   * long for it).
+   *
+   * @generated from field: string display_name = 5;
+   */
+  displayName: string;
+
+  /**
+   * Their avatar URL, as in microclimate.channels.v1.Participant.avatar_url; may be empty.
+   *
+   * @generated from field: string avatar_url = 6;
+   */
+  avatarUrl: string;
 };
 
 /**

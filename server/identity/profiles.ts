@@ -1,0 +1,24 @@
+// Builds the server's profile book from its configuration: the same identity set-up as the
+// sign-in check (buildIdentity: PLC, dev-mode handle resolver, the SSRF-guarded fetch), its
+// own DID-document cache, and the operator's avatar URL pattern.
+import type { ServerConfig } from '../config.js';
+import { ProfileBook, type ProfileBookOptions } from './profile-book.js';
+import { readProfile } from './profile.js';
+import { buildIdentity } from './resolver.js';
+
+/** How long CreateSession waits for a profile before answering without it. */
+export const SIGN_IN_PROFILE_WAIT_MS = 1500;
+
+export function createProfileBook(config: ServerConfig, options: ProfileBookOptions = {}): ProfileBook {
+  const identity = buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, pdsUrlForHandles: config.devHandleResolverUrl });
+  const resolveDid = async (did: string) => {
+    // A fresh DID document, so a changed handle or PDS shows at the next read; during a PLC
+    // outage, the cached one.
+    const data = await identity.idResolver.did.resolveAtprotoData(did, true).catch(() => identity.idResolver.did.resolveAtprotoData(did));
+    return { handle: data.handle, pds: data.pds };
+  };
+  return new ProfileBook(
+    (did) => readProfile(did, { fetch: identity.fetch, resolveDid, resolveHandle: identity.resolveHandle, avatarUrlPattern: config.avatarUrlPattern }),
+    options,
+  );
+}
