@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
 import { test, expect, type PageErrors } from './fixtures.ts';
+import { FETCH_FAILED } from './page-errors.ts';
 import { account, openSignInPopup, passPdsSignIn, signIn, storedAppState } from './sign-in.ts';
 import { energyGrowth, installAudioProbes, nearTone, receivedPeak } from './voice-audio.ts';
 import { ensurePartUp, startPart, stopPart } from './voice-stack.ts';
@@ -104,8 +105,8 @@ function expectOutageOf(pageErrors: PageErrors, ...origins: string[]): void {
 function expectOffline(pageErrors: PageErrors, stack: StackInfo): void {
 	const sfu = escape(new URL(stack.livekit.url).host);
 	pageErrors.expect(/net::ERR_INTERNET_DISCONNECTED/);
-	pageErrors.expect(new RegExp(`^WebSocket connection to 'wss?://${sfu}/rtc\\b.* failed`));
-	pageErrors.expect(/^(Failed to fetch|error reading from signal stream|Received leave request while trying to \(re\)connect) \{room: lobby\b/);
+	pageErrors.expectFailedSocket(new RegExp(`wss?://${sfu}/rtc\\b.*`));
+	pageErrors.expect(new RegExp(`^(${FETCH_FAILED.source}|error reading from signal stream|Received leave request while trying to \\(re\\)connect) \\{room: lobby\\b`));
 }
 
 // Not serial: after a failed case the next one starts from a fresh pair of people.
