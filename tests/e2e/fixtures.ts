@@ -68,20 +68,34 @@ async function watchContext(context: BrowserContext, errors: PageErrorCollector,
 	context.on('page', (page) => watchPage(page, errors));
 }
 
+/** Contexts already watched, whichever browser opened them. */
+const watchedContexts = new WeakSet<BrowserContext>();
+
+/**
+ * Makes every context `browser` opens from now on report to `errors`. The fixture does this
+ * for the worker's browser; a test that launches a browser of its own (other launch options)
+ * calls it too, with the `pageErrorCollector` fixture. Returns the undo.
+ */
+export function watchBrowser(browser: Browser, errors: PageErrorCollector): () => void {
+	const newContext = browser.newContext.bind(browser);
+	browser.newContext = (async (options) => {
+		const context = await newContext(options);
+		await watchContext(context, errors, watchedContexts);
+		return context;
+	}) as Browser['newContext'];
+	return () => {
+		browser.newContext = newContext;
+	};
+}
+
 export const test = base.extend<{ stack: StackInfo; pageErrors: PageErrors }, { pageErrorCollector: PageErrorCollector }>({
 	// One collector per worker; every context the worker's browser opens reports to it.
 	pageErrorCollector: [
 		async ({ browser }, use) => {
 			const errors = new PageErrorCollector(readStack().app);
-			const watched = new WeakSet<BrowserContext>();
-			const newContext = browser.newContext.bind(browser);
-			browser.newContext = (async (options) => {
-				const context = await newContext(options);
-				await watchContext(context, errors, watched);
-				return context;
-			}) as Browser['newContext'];
+			const unwatch = watchBrowser(browser, errors);
 			await use(errors);
-			browser.newContext = newContext;
+			unwatch();
 			await Promise.all(pendingReads);
 			// Errors after the last test (afterAll, closing contexts) fail the worker.
 			const late = errors.endTest();

@@ -35,6 +35,8 @@ export interface ExpectedError {
  * appends from its location. Firefox: a page error naming the URL, "Cross-Origin Request
  * Blocked: … (Reason: CORS request did not succeed)" — no CORS answer because no answer at
  * all (a request that was answered and refused by CORS says another reason, and still fails).
+ * For a JavaScript module (a lazy chunk) that is not there, Firefox says instead that loading
+ * it failed, or, when an error page came back, that its MIME type is not JavaScript's.
  */
 export function failedRequestReports(url: RegExp): ExpectedError[] {
 	return [
@@ -42,7 +44,9 @@ export function failedRequestReports(url: RegExp): ExpectedError[] {
 		{
 			kind: 'uncaught',
 			pattern: new RegExp(`^Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at (?:${url.source})\\. \\(Reason: CORS request did not succeed\\)`)
-		}
+		},
+		{ kind: 'uncaught', pattern: new RegExp(`^Loading failed for the module with source “(?:${url.source})”\\.`) },
+		{ kind: 'uncaught', pattern: new RegExp(`^Loading module from “(?:${url.source})” was blocked because of a disallowed MIME type \\(“[^”]*”\\)\\.`) }
 	];
 }
 

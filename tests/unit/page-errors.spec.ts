@@ -90,6 +90,16 @@ describe('each engine’s wording of a declared failure', () => {
 		expect(errors.endTest().map((e) => e.text)).toEqual([firefoxCors('http://localhost:8080/api'), firefoxCors(`${PDS}/xrpc/x`, 'CORS header ‘Access-Control-Allow-Origin’ missing')]);
 	});
 
+	it('allows a declared missing module chunk in Firefox’s words', () => {
+		const chunk = `${APP}/_app/immutable/chunks/DElrR9gV.js`;
+		const errors = new PageErrorCollector(APP);
+		errors.expectFailedRequest(/http:\/\/[^)]*\/DElrR9gV\.js/);
+		errors.record('uncaught', `${APP}/`, `Loading module from “${chunk}” was blocked because of a disallowed MIME type (“”).`);
+		errors.record('uncaught', `${APP}/`, `Loading failed for the module with source “${chunk}”.`);
+		errors.record('uncaught', `${APP}/`, `Loading failed for the module with source “${APP}/_app/immutable/chunks/Other.js”.`);
+		expect(errors.endTest()).toHaveLength(1);
+	});
+
 	it('allows a declared failed WebSocket in Chromium’s and in Firefox’s words', () => {
 		const errors = new PageErrorCollector(APP);
 		errors.expectFailedSocket(/ws:\/\/localhost:7880\/rtc\b.*/);
