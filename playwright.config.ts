@@ -44,7 +44,16 @@ export default defineConfig({
 			// verdict); what Firefox checks instead is named at the top of each such file.
 			// *.both.e2e.ts launch Chromium and Firefox themselves: once is enough.
 			testIgnore: ['**/*.chromium.e2e.ts', '**/*.both.e2e.ts'],
+			// Firefox over WebDriver BiDi takes 1.5-2x Chromium's time for the same steps (a popup
+			// sign-in most of all), more on a busy 2-core machine: the same checks get more time.
+			// How fast things are is measured in bench/, never by these limits.
+			timeout: 90_000,
+			expect: { timeout: 20_000 },
 			use: {
+				// No screenshots in the failure traces: over BiDi Playwright films every page by
+				// asking for a screenshot every 40 ms the whole test long (no screencast there),
+				// which costs Firefox CPU in every test. DOM snapshots of each step stay.
+				trace: { mode: 'retain-on-failure', screenshots: false, snapshots: true, sources: true },
 				browserName: 'firefox',
 				// Playwright's own Firefox build cannot be downloaded here: `moz-firefox` is the
 				// stock Firefox driven over WebDriver BiDi.

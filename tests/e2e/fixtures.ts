@@ -19,15 +19,18 @@ const readStack = () => JSON.parse(readFileSync(stackFile, 'utf8')) as StackInfo
 export interface PageErrors {
 	/** Allows errors matching `pattern` (of `kind`, console by default) until the test ends. */
 	expect(pattern: RegExp, kind?: PageErrorKind): void;
-	/** Allows the browser's "Failed to load resource" report of requests whose URL matches `url`. */
+	/** Allows each engine's report of requests whose URL matches `url` getting no answer (page-errors.ts). */
 	expectFailedRequest(url: RegExp): void;
+	/** Allows each engine's report of WebSockets to URLs matching `url` failing to connect. */
+	expectFailedSocket(url: RegExp): void;
 }
 
 /** Reads of nonce-challenge answers still in flight: awaited before a test is judged. */
 const pendingReads = new Set<Promise<void>>();
 
 function watchPage(page: Page, errors: PageErrorCollector): void {
-	page.on('pageerror', (error) => errors.record('uncaught', page.url(), `${error.name}: ${error.message}\n${error.stack ?? ''}`));
+	// Firefox gives some engine messages no name (a WebSocket that could not connect).
+	page.on('pageerror', (error) => errors.record('uncaught', page.url(), `${error.name ? `${error.name}: ` : ''}${error.message}\n${error.stack ?? ''}`));
 	page.on('console', (message) => {
 		if (message.type() !== 'error') return;
 		// A failed request's report names no URL in its text; its location does.
@@ -65,20 +68,34 @@ async function watchContext(context: BrowserContext, errors: PageErrorCollector,
 	context.on('page', (page) => watchPage(page, errors));
 }
 
+/** Contexts already watched, whichever browser opened them. */
+const watchedContexts = new WeakSet<BrowserContext>();
+
+/**
+ * Makes every context `browser` opens from now on report to `errors`. The fixture does this
+ * for the worker's browser; a test that launches a browser of its own (other launch options)
+ * calls it too, with the `pageErrorCollector` fixture. Returns the undo.
+ */
+export function watchBrowser(browser: Browser, errors: PageErrorCollector): () => void {
+	const newContext = browser.newContext.bind(browser);
+	browser.newContext = (async (options) => {
+		const context = await newContext(options);
+		await watchContext(context, errors, watchedContexts);
+		return context;
+	}) as Browser['newContext'];
+	return () => {
+		browser.newContext = newContext;
+	};
+}
+
 export const test = base.extend<{ stack: StackInfo; pageErrors: PageErrors }, { pageErrorCollector: PageErrorCollector }>({
 	// One collector per worker; every context the worker's browser opens reports to it.
 	pageErrorCollector: [
 		async ({ browser }, use) => {
 			const errors = new PageErrorCollector(readStack().app);
-			const watched = new WeakSet<BrowserContext>();
-			const newContext = browser.newContext.bind(browser);
-			browser.newContext = (async (options) => {
-				const context = await newContext(options);
-				await watchContext(context, errors, watched);
-				return context;
-			}) as Browser['newContext'];
+			const unwatch = watchBrowser(browser, errors);
 			await use(errors);
-			browser.newContext = newContext;
+			unwatch();
 			await Promise.all(pendingReads);
 			// Errors after the last test (afterAll, closing contexts) fail the worker.
 			const late = errors.endTest();
@@ -92,7 +109,8 @@ export const test = base.extend<{ stack: StackInfo; pageErrors: PageErrors }, { 
 			// Anything between two tests (a beforeAll) is judged with the next test.
 			await use({
 				expect: (pattern, kind) => pageErrorCollector.expect(pattern, kind),
-				expectFailedRequest: (url) => pageErrorCollector.expect(new RegExp(`^Failed to load resource: .*\\((?:${url.source})\\)$`))
+				expectFailedRequest: (url) => pageErrorCollector.expectFailedRequest(url),
+				expectFailedSocket: (url) => pageErrorCollector.expectFailedSocket(url)
 			});
 			await Promise.all(pendingReads);
 			const found = pageErrorCollector.endTest();

@@ -7,8 +7,11 @@ import { startStack } from '../../scripts/stack/index.ts';
 import { ensureFirefox, ensureWebKit } from '../../scripts/stack/tools.ts';
 import { selectedEngines } from './browser.ts';
 
-/** Session JWTs this short make every e2e run exercise silent renewal, many times over. */
-export const E2E_SESSION_TTL_SECONDS = 20;
+/**
+ * Session JWTs this short make every e2e run exercise silent renewal, many times over, and
+ * keep the tests that wait for an expiry short (the server allows 5 s and up in dev).
+ */
+export const E2E_SESSION_TTL_SECONDS = 10;
 
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
 	process.env.MICROCLIMATE_SESSION_TTL_SECONDS = String(E2E_SESSION_TTL_SECONDS);

@@ -2,6 +2,12 @@
 // can show that it does catch errors (tests/unit/page-errors.spec.ts). The fixture in
 // fixtures.ts feeds it every uncaught exception, unhandled rejection and console error of
 // every page of every context a test opens, popups included.
+//
+// Engines word the same failure differently, and Firefox (over WebDriver BiDi) reports
+// network and policy messages as page errors where Chromium logs console errors. A
+// declaration names the failure (a request's URL); each engine's wording of exactly that
+// failure is recognised here, never a whole class of messages.
+import { createHash } from 'node:crypto';
 
 export type PageErrorKind = 'uncaught' | 'unhandled-rejection' | 'console';
 
@@ -17,6 +23,70 @@ export interface PageErrorEntry {
 /** The prefix the init script gives unhandled rejections it reports through console.error. */
 export const REJECTION_MARK = '[unhandledrejection]';
 
+/** A failure the test provokes, as one engine reports it. */
+export interface ExpectedError {
+	kind: PageErrorKind;
+	pattern: RegExp;
+}
+
+/**
+ * Each engine's report of a request to `url` that got no answer (its server is down or
+ * unreachable). Chromium: a console error "Failed to load resource: …", whose URL the fixture
+ * appends from its location. Firefox: a page error naming the URL, "Cross-Origin Request
+ * Blocked: … (Reason: CORS request did not succeed)" — no CORS answer because no answer at
+ * all (a request that was answered and refused by CORS says another reason, and still fails).
+ * For a JavaScript module (a lazy chunk) that is not there, Firefox says instead that loading
+ * it failed, or, when an error page came back, that its MIME type is not JavaScript's.
+ */
+export function failedRequestReports(url: RegExp): ExpectedError[] {
+	return [
+		{ kind: 'console', pattern: new RegExp(`^Failed to load resource: .*\\((?:${url.source})\\)$`) },
+		{
+			kind: 'uncaught',
+			pattern: new RegExp(`^Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at (?:${url.source})\\. \\(Reason: CORS request did not succeed\\)`)
+		},
+		{ kind: 'uncaught', pattern: new RegExp(`^Loading failed for the module with source “(?:${url.source})”\\.`) },
+		{ kind: 'uncaught', pattern: new RegExp(`^Loading module from “(?:${url.source})” was blocked because of a disallowed MIME type \\(“[^”]*”\\)\\.`) }
+	];
+}
+
+/**
+ * Each engine's report of a WebSocket to `url` that could not connect. Chromium: a console
+ * error "WebSocket connection to 'URL' failed…". Firefox: a page error "Firefox can’t
+ * establish a connection to the server at URL.", or, when the socket was cut while the page
+ * was still loading, "The connection to URL was interrupted while the page was loading.".
+ */
+export function failedSocketReports(url: RegExp): ExpectedError[] {
+	return [
+		{ kind: 'console', pattern: new RegExp(`^WebSocket connection to '(?:${url.source})' failed`) },
+		{ kind: 'uncaught', pattern: new RegExp(`^Firefox can’t establish a connection to the server at (?:${url.source})\\.`) },
+		{ kind: 'uncaught', pattern: new RegExp(`^The connection to (?:${url.source}) was interrupted while the page was loading\\.`) }
+	];
+}
+
+/**
+ * Each engine's message of the TypeError a failed `fetch()` rejects with (Chromium, Firefox,
+ * WebKit), for declaring a library's log of a fetch that failed because a part is down.
+ */
+export const FETCH_FAILED = /(?:Failed to fetch|NetworkError when attempting to fetch resource\.|Load failed)/;
+
+/**
+ * Playwright's own screenshots, not the app: in Firefox (WebDriver BiDi) its screenshotter
+ * first appends `<style>body {}</style>` to the page to sync animations (playwright-core,
+ * src/server/screenshotter.ts `inPagePrepareForScreenshots`, run because BidiPage's
+ * `shouldToggleStyleSheetToSyncAnimations()` is true). The app's strict CSP rightly blocks
+ * it and Firefox reports that as a page error. The runner takes such a screenshot of every
+ * page of a context it closes (`screenshot: 'only-on-failure'` keeps the failures' ones) and
+ * tests take them as artefacts. Only that style's hash is recognised: any other inline style
+ * the policy blocks still fails the test.
+ */
+const PLAYWRIGHT_SCREENSHOT_STYLE = new RegExp(
+	`^Content-Security-Policy: The page’s settings blocked an inline style \\(style-src-elem\\) .*'sha256-${createHash('sha256')
+		.update('body {}')
+		.digest('base64')
+		.replace(/[+/]/g, '\\$&')}'`
+);
+
 /**
  * Collects errors and sorts out the app's own: only pages of the app's origin count (the
  * PDS's sign-in pages in the popup are not the app), and a test may declare, narrowly,
@@ -25,7 +95,7 @@ export const REJECTION_MARK = '[unhandledrejection]';
 export class PageErrorCollector {
 	readonly #appOrigin: string;
 	#entries: PageErrorEntry[] = [];
-	#expected: { kind: PageErrorKind; pattern: RegExp }[] = [];
+	#expected: ExpectedError[] = [];
 	#checked = 0;
 	/** URLs answered with a DPoP nonce challenge, each one allowing one failed-request report. */
 	#nonceChallenges = new Map<string, number>();
@@ -57,6 +127,16 @@ export class PageErrorCollector {
 		this.#expected.push({ kind, pattern });
 	}
 
+	/** A test says a request to `url` fails (the part is down): each engine's report of it is allowed. */
+	expectFailedRequest(url: RegExp): void {
+		this.#expected.push(...failedRequestReports(url));
+	}
+
+	/** A test says a WebSocket to `url` fails to connect: each engine's report of it is allowed. */
+	expectFailedSocket(url: RegExp): void {
+		this.#expected.push(...failedSocketReports(url));
+	}
+
 	#isApps(entry: PageErrorEntry): boolean {
 		let origin: string;
 		try {
@@ -68,6 +148,7 @@ export class PageErrorCollector {
 	}
 
 	#isExpected(entry: PageErrorEntry): boolean {
+		if (entry.kind === 'uncaught' && PLAYWRIGHT_SCREENSHOT_STYLE.test(entry.text)) return true;
 		return this.#expected.some((e) => e.kind === entry.kind && e.pattern.test(entry.text));
 	}
 

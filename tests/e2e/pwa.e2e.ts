@@ -21,8 +21,10 @@ test.describe('service worker', () => {
 	});
 
 	test('offline, a reload shows the signed-in shell and "Offline"; back online the channels return by themselves', async ({ page, context, stack, pageErrors }) => {
-		// Requests the app makes while offline fail, and the browser says so.
+		// Requests the app makes while offline fail, and the browser says so: Chromium names the
+		// offline state, Firefox reports each request to the API server that got no answer.
 		pageErrors.expect(/^Failed to load resource: net::ERR_INTERNET_DISCONNECTED\b/);
+		pageErrors.expectFailedRequest(new RegExp(`${stack.server.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/.*`));
 		await signIn(page, account(stack, 'alice.test'));
 		await expect(page.getByText('Lobby')).toBeVisible();
 		await activeWorkerPrecache(page);

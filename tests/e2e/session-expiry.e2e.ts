@@ -1,6 +1,8 @@
 // The server ends every WatchChannels stream when the session that opened it expires
 // (UNAUTHENTICATED); the app renews the session and resumes the list. A person looking at
-// the list must see nothing of it: the list stays "Live" across several expiries.
+// the list must see nothing of it: the list stays "Live" across several expiries. The rest
+// of the app keeps working on the renewed session too: joining (which needs a current JWT,
+// unlike the long-lived list) connects, and Settings opens.
 import { test, expect } from './fixtures.ts';
 import { E2E_SESSION_TTL_SECONDS } from './global-setup.ts';
 import { recordTexts } from './status-history.ts';
@@ -8,7 +10,7 @@ import { account, signIn, storedAppState } from './sign-in.ts';
 
 type StoredSession = { token: string; expiresAt: number };
 
-test('the channel list stays "Live" across session expiries while the app renews behind it', async ({ page, stack }) => {
+test('the channel list stays "Live" across session expiries while the app renews behind it; joining works after them', async ({ page, stack }) => {
 	test.setTimeout(120_000);
 	await signIn(page, account(stack, 'alice.test'));
 	const status = page.getByTestId('directory-status');
@@ -27,4 +29,14 @@ test('the channel list stays "Live" across session expiries while the app renews
 	await expect(status).toHaveText('Live');
 	expect((await statusTexts()).filter((s) => s !== 'Live')).toEqual([]);
 	await expect(page.getByText('Lobby')).toBeVisible();
+
+	await page.getByRole('link', { name: 'Settings' }).click();
+	await page.getByRole('link', { name: 'Microclimate' }).click();
+	await expect(page.getByText('Signed in as @alice.test')).toBeVisible();
+	await page.getByRole('button', { name: /Lobby/ }).click();
+	await expect(page.getByTestId('call-status')).toHaveText('Connected');
+	await page.getByRole('button', { name: 'Leave channel' }).click();
+	const renewed = (await storedAppState(page)).session as StoredSession;
+	expect(renewed.token).not.toBe(first.token);
+	expect(renewed.expiresAt).toBeGreaterThan(Date.now());
 });

@@ -73,3 +73,49 @@ describe('DPoP nonce challenges', () => {
 		expect(errors.endTest()).toHaveLength(1);
 	});
 });
+
+describe('each engine’s wording of a declared failure', () => {
+	const PDS = 'http://localhost:2583';
+	const firefoxCors = (url: string, reason = 'CORS request did not succeed') =>
+		`Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at ${url}. (Reason: ${reason}). Status code: (null).`;
+
+	it('allows a declared failed request in Chromium’s and in Firefox’s words, and nothing else', () => {
+		const errors = new PageErrorCollector(APP);
+		errors.expectFailedRequest(/http:\/\/localhost:2583\/.*/);
+		errors.record('console', `${APP}/`, `Failed to load resource: net::ERR_CONNECTION_REFUSED (${PDS}/xrpc/x)`, `${PDS}/xrpc/x`);
+		errors.record('uncaught', `${APP}/`, firefoxCors(`${PDS}/xrpc/x`));
+		// Undeclared: another part's failed request, and a CORS refusal by a server that answered.
+		errors.record('uncaught', `${APP}/`, firefoxCors('http://localhost:8080/api'));
+		errors.record('uncaught', `${APP}/`, firefoxCors(`${PDS}/xrpc/x`, 'CORS header ‘Access-Control-Allow-Origin’ missing'));
+		expect(errors.endTest().map((e) => e.text)).toEqual([firefoxCors('http://localhost:8080/api'), firefoxCors(`${PDS}/xrpc/x`, 'CORS header ‘Access-Control-Allow-Origin’ missing')]);
+	});
+
+	it('allows a declared missing module chunk in Firefox’s words', () => {
+		const chunk = `${APP}/_app/immutable/chunks/DElrR9gV.js`;
+		const errors = new PageErrorCollector(APP);
+		errors.expectFailedRequest(/http:\/\/[^)]*\/DElrR9gV\.js/);
+		errors.record('uncaught', `${APP}/`, `Loading module from “${chunk}” was blocked because of a disallowed MIME type (“”).`);
+		errors.record('uncaught', `${APP}/`, `Loading failed for the module with source “${chunk}”.`);
+		errors.record('uncaught', `${APP}/`, `Loading failed for the module with source “${APP}/_app/immutable/chunks/Other.js”.`);
+		expect(errors.endTest()).toHaveLength(1);
+	});
+
+	it('allows a declared failed WebSocket in Chromium’s and in Firefox’s words', () => {
+		const errors = new PageErrorCollector(APP);
+		errors.expectFailedSocket(/ws:\/\/localhost:7880\/rtc\b.*/);
+		errors.record('console', `${APP}/`, "WebSocket connection to 'ws://localhost:7880/rtc?access_token=x' failed: ");
+		errors.record('uncaught', `${APP}/`, 'Firefox can’t establish a connection to the server at ws://localhost:7880/rtc?access_token=x.');
+		errors.record('uncaught', `${APP}/`, 'Firefox can’t establish a connection to the server at ws://localhost:9999/other.');
+		expect(errors.endTest().map((e) => e.text)).toEqual(['Firefox can’t establish a connection to the server at ws://localhost:9999/other.']);
+	});
+
+	it('recognises only Playwright’s own screenshot style among Firefox’s blocked inline styles', () => {
+		const blocked = (hash: string) =>
+			`Content-Security-Policy: The page’s settings blocked an inline style (style-src-elem) from being applied because it violates the following directive: “style-src 'self'”. Consider using a hash ('sha256-${hash}', requires 'unsafe-hashes' for style attributes) or a nonce.`;
+		const errors = new PageErrorCollector(APP);
+		// sha256 of `body {}`, the style Playwright's screenshotter appends over WebDriver BiDi.
+		errors.record('uncaught', `${APP}/`, blocked('YjaKGiklmzC6wjXA513HAMmzus8VE61XCOT+SmwNZWA='));
+		errors.record('uncaught', `${APP}/`, blocked('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='));
+		expect(errors.endTest().map((e) => e.text)).toEqual([blocked('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=')]);
+	});
+});
