@@ -5,7 +5,8 @@ import { createRouterTransport } from '@connectrpc/connect';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthService, CreateSessionResponseSchema, GetServerInfoResponseSchema } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
 import { clearSession, getPendingLogin, getSession, savePendingLogin, type AppSession } from './app-session.js';
-import { LoginFlow, REDIRECT_STATE_PREFIX, type LoginDeps, type OAuthPopupClient } from './login-flow.svelte.js';
+import { LoginFlow, POPUP_NAME, REDIRECT_STATE_PREFIX, type LoginDeps, type OAuthPopupClient } from './login-flow.svelte.js';
+import { CANCELLED_MESSAGE } from './login-errors.js';
 import type { PdsSession } from './server-session.js';
 
 const SERVER = 'http://127.0.0.1:8080';
@@ -64,6 +65,7 @@ function flowWith(client: OAuthPopupClient, overrides: Partial<LoginDeps> = {}) 
 	const signedIn: AppSession[] = [];
 	const flow = new LoginFlow({
 		client: () => client,
+		loadClient: async () => client,
 		transportFor: () => serverTransport(),
 		openPopup: () => ({}) as Window,
 		mustRedirect: () => false,
@@ -90,6 +92,46 @@ describe('LoginFlow', () => {
 		expect(await getSession()).toMatchObject({ serverUrl: SERVER, did: DID, handle: 'alice.test', token: 'server-jwt' });
 		expect(await getPendingLogin()).toBeUndefined();
 		expect(signedIn).toHaveLength(1);
+	});
+
+	it('opens the popup inside the click before the OAuth client has loaded, and signs in once it has', async () => {
+		const popup = controllablePopup();
+		let loaded!: (c: OAuthPopupClient) => void;
+		const open = vi.fn(() => ({}) as Window);
+		const signInPopup = vi.spyOn(popup.client, 'signInPopup');
+		const { flow, signedIn } = flowWith(popup.client, {
+			client: () => undefined,
+			loadClient: () => new Promise<OAuthPopupClient>((resolve) => (loaded = resolve)),
+			openPopup: open
+		});
+		const done = flow.start(SERVER, 'alice.test');
+		// Synchronously, in the click: the window exists, the library has not been asked yet.
+		expect(open).toHaveBeenCalledWith(POPUP_NAME);
+		expect(flow.current).toEqual({ status: 'waiting', handle: 'alice.test' });
+		expect(signInPopup).not.toHaveBeenCalled();
+		loaded(popup.client);
+		await vi.waitFor(() => expect(signInPopup).toHaveBeenCalledWith('alice.test', expect.objectContaining({ popupName: POPUP_NAME })));
+		popup.approve(pds());
+		await done;
+		expect(flow.current.status).toBe('done');
+		expect(signedIn).toHaveLength(1);
+	});
+
+	it('a Cancel before the OAuth client has loaded never asks it for a popup', async () => {
+		const popup = controllablePopup();
+		let loaded!: (c: OAuthPopupClient) => void;
+		const signInPopup = vi.spyOn(popup.client, 'signInPopup');
+		const { flow } = flowWith(popup.client, {
+			client: () => undefined,
+			loadClient: () => new Promise<OAuthPopupClient>((resolve) => (loaded = resolve))
+		});
+		const done = flow.start(SERVER, 'alice.test');
+		flow.cancel();
+		loaded(popup.client);
+		await done;
+		expect(signInPopup).not.toHaveBeenCalled();
+		expect(flow.current).toEqual({ status: 'idle', message: CANCELLED_MESSAGE });
+		expect(await getPendingLogin()).toBeUndefined();
 	});
 
 	it('starts nothing while a login is in flight', () => {

@@ -13,7 +13,10 @@
 // - a grant the PDS gave for an attempt that then writes no session is revoked, unless
 //   the same account is signed in meanwhile (revoking would end that session too);
 // - the popup library never notices a closed popup, so Cancel is always offered;
-// - the popup must open inside the click's user gesture: start() opens it synchronously.
+// - the popup must open inside the click's user gesture: start() opens it synchronously,
+//   also when the OAuth client (a lazy chunk) is not loaded yet: the library then navigates
+//   that already-open, named window once it has loaded (window.open on an existing name is
+//   not a new popup, so no gesture is needed by then).
 import type { Transport } from '@connectrpc/connect';
 import {
 	clearPendingLogin,
@@ -45,7 +48,10 @@ export interface OAuthPopupClient {
 }
 
 export interface LoginDeps {
+	/** The client if it is already loaded (no await between the click and the popup). */
 	client: () => OAuthPopupClient | undefined;
+	/** Loads it (or returns the load under way). */
+	loadClient: () => Promise<OAuthPopupClient>;
 	transportFor: (serverUrl: string) => Transport;
 	/** Opens the named popup window; null when the browser blocked it. */
 	openPopup: (name: string) => Window | null;
@@ -94,11 +100,8 @@ export class LoginFlow {
 	 */
 	start(serverUrl: string, handle: string): Promise<void> | undefined {
 		if (this.#attempt) return undefined;
-		const client = this.#deps.client();
-		if (!client) {
-			this.#state = { status: 'failed', message: 'Sign-in is still loading. Try again in a moment.' };
-			return undefined;
-		}
+		const loaded = this.#deps.client();
+		const client = loaded ? Promise.resolve(loaded) : this.#deps.loadClient();
 		const id = crypto.randomUUID();
 		const controller = new AbortController();
 		// The claim is in place before the pending record exists, so no other tab ever sees
@@ -112,7 +115,13 @@ export class LoginFlow {
 
 		this.#state = { status: 'waiting', handle };
 		const pending = claim.then(() => savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'popup' }));
-		const approved = client.signInPopup(handle, { signal: controller.signal, popupName: POPUP_NAME, scope: OAUTH_SCOPE });
+		const options = { signal: controller.signal, popupName: POPUP_NAME, scope: OAUTH_SCOPE };
+		const approved = loaded
+			? loaded.signInPopup(handle, options)
+			: client.then((c) => {
+					controller.signal.throwIfAborted();
+					return c.signInPopup(handle, options);
+				});
 		return this.#finish(id, controller.signal, serverUrl, handle, pending, approved);
 	}
 
@@ -176,12 +185,12 @@ export class LoginFlow {
 		(await claim)?.();
 	}
 
-	async #redirect(client: OAuthPopupClient, id: string, serverUrl: string, handle: string, claim: Promise<unknown>): Promise<void> {
+	async #redirect(client: Promise<OAuthPopupClient>, id: string, serverUrl: string, handle: string, claim: Promise<unknown>): Promise<void> {
 		this.#state = { status: 'redirecting', handle };
 		try {
 			await claim;
 			await savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'redirect' });
-			await client.signInRedirect(handle, { state: `${REDIRECT_STATE_PREFIX}${id}`, scope: OAUTH_SCOPE });
+			await (await client).signInRedirect(handle, { state: `${REDIRECT_STATE_PREFIX}${id}`, scope: OAUTH_SCOPE });
 		} catch (err) {
 			await clearPendingLogin(id).catch(() => {});
 			void this.#releaseClaim(id);

@@ -27,6 +27,7 @@ export function configureSession(): void {
 
 export const loginFlow = new LoginFlow({
 	client: () => loadedOAuthClient(),
+	loadClient: () => loadOAuthClient(),
 	transportFor: (serverUrl) => createServerTransport(serverUrl),
 	openPopup: (name = POPUP_NAME) => window.open('about:blank', name, POPUP_FEATURES),
 	mustRedirect,

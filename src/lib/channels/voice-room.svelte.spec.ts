@@ -84,6 +84,20 @@ describe('VoiceRoom', () => {
 		expect(t.sounds.joined).toHaveBeenCalledTimes(2);
 	});
 
+	it('loads the engine while the token request is still in flight, not after it', async () => {
+		let answer!: () => void;
+		const token = new Promise<{ livekitUrl: string; token: string }>((resolve) => (answer = () => resolve({ livekitUrl: 'ws://lk', token: 't' })));
+		const loads = vi.fn(async () => t.engine);
+		const client = { getChannelToken: () => token } as unknown as ReturnType<typeof t.deps.client>;
+		const room = new VoiceRoom({ ...t.deps, client: () => client, engine: loads });
+		const joined = room.join('lobby');
+		await vi.waitFor(() => expect(loads).toHaveBeenCalledOnce());
+		answer();
+		await joined;
+		expect(room.status).toBe('connected');
+		expect(t.engine.connects).toEqual([{ url: 'ws://lk', token: 't' }]);
+	});
+
 	it('deafen mutes and silences everyone; undeafen restores the previous mute', async () => {
 		await t.room.join('lobby');
 		t.engine.listener!.people([alice, bob]);

@@ -105,8 +105,12 @@ export class VoiceRoom {
 		const channelId = this.#channelId!;
 		this.#status = attempt ? 'reconnecting' : 'connecting';
 		try {
-			const grant = await this.#deps.client().getChannelToken({ channelId });
-			const engine = (this.#engine ??= await this.#deps.engine());
+			// The token request and (on the first join) the engine's chunk travel together.
+			const [grant, engine] = await Promise.all([
+				this.#deps.client().getChannelToken({ channelId }),
+				this.#engine ?? this.#deps.engine()
+			]);
+			this.#engine ??= engine;
 			if (generation !== this.#generation) return;
 			const p = this.#deps.prefs();
 			await engine.connect(grant.livekitUrl, grant.token, { echoCancellation: p.echoCancellation, noiseSuppression: p.noiseSuppression, autoGainControl: p.autoGainControl, deviceId: p.inputDeviceId || undefined }, p.outputDeviceId || undefined, {

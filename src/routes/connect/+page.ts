@@ -1,9 +1,21 @@
 import { redirect } from '@sveltejs/kit';
+import { browser } from '$app/environment';
 import { getPendingLogin, getSession, clearPendingLogin, type PendingLogin } from '$lib/auth/app-session.js';
 import { isAbandoned } from '$lib/auth/login-claim.js';
 import { storageGate } from '$lib/auth/storage-gate.js';
 
-export async function load({ url }): Promise<{ interrupted?: PendingLogin; elsewhere?: PendingLogin; ended: boolean }> {
+// The first screen most people see: its HTML and CSS are written at build time
+// (build/connect.html), so a phone paints the sign-in form before any JavaScript has run.
+// The page then hydrates and this load runs again in the browser, where the session gate
+// decides (a signed-in person is sent on to the channel list).
+export const ssr = true;
+export const prerender = true;
+
+type ConnectData = { interrupted?: PendingLogin; elsewhere?: PendingLogin; ended: boolean };
+
+export async function load({ url }): Promise<ConnectData> {
+	// At build time there is no storage and no query string: the shell is the signed-out form.
+	if (!browser) return { ended: false };
 	const [session, pending] = await storageGate(() => Promise.all([getSession(), getPendingLogin()]));
 	if (session) redirect(307, '/');
 	const ended = url.searchParams.get('reason') === 'session-ended';
