@@ -45,9 +45,11 @@ export default defineConfig({
 			// *.both.e2e.ts launch Chromium and Firefox themselves: once is enough.
 			testIgnore: ['**/*.chromium.e2e.ts', '**/*.both.e2e.ts'],
 			// Firefox over WebDriver BiDi takes 1.5-2x Chromium's time for the same steps (a popup
-			// sign-in most of all), more on a busy 2-core machine: the same checks get more time.
-			// How fast things are is measured in bench/, never by these limits.
+			// sign-in most of all), more on a busy 2-core machine: the same checks get more time,
+			// and a test's own test.setTimeout() is scaled too (tests/e2e/fixtures.ts). How fast
+			// things are is measured in bench/, never by these limits.
 			timeout: 90_000,
+			metadata: { timeoutScale: 1.5 },
 			expect: { timeout: 20_000 },
 			use: {
 				// No screenshots in the failure traces: over BiDi Playwright films every page by

@@ -7,10 +7,8 @@
 # MICROCLIMATE_BROWSERS=chromium,firefox,webkit (any of them) picks engines; arguments go
 # to Playwright, e.g. `npm test -- --project=firefox`.
 #
-# The default is Chromium and the WebKit suite (plus the Chromium <-> Firefox call, which
-# the Chromium project runs). The whole suite in Firefox is not in the default yet: with the
-# page-error check on, Firefox reports engine messages the suite does not yet tell apart
-# from the app's own errors (README "Browsers"); MICROCLIMATE_BROWSERS=firefox runs it.
+# The default is all three: the e2e suite in Chromium and again in Firefox, and the WebKit
+# suite (README "Browsers").
 set -eu
 TOTAL_START=$(date +%s)
 phase() {
@@ -22,7 +20,7 @@ phase() {
   echo "--- $name: $(( $(date +%s) - start )) s"
 }
 projects=""
-for engine in $(echo "${MICROCLIMATE_BROWSERS:-chromium,webkit}" | tr ',' ' '); do
+for engine in $(echo "${MICROCLIMATE_BROWSERS:-chromium,firefox,webkit}" | tr ',' ' '); do
   case $engine in
     chromium|firefox|webkit) projects="$projects --project=$engine" ;;
     *) echo "MICROCLIMATE_BROWSERS: unknown engine '$engine' (use chromium, firefox, webkit)" >&2; exit 2 ;;
@@ -35,6 +33,6 @@ phase "contract (buf lint, buf breaking against proto/released.binpb)" sh -c 'bu
 phase "unit tests (vitest)" vitest run
 # shellcheck disable=SC2086 # $projects is a list of options
 if [ $# -gt 0 ]; then set -- "$@"; else set -- $projects; fi
-phase "end-to-end tests (playwright, real stack: $(echo "${MICROCLIMATE_BROWSERS:-chromium,webkit}" | tr ',' ' ') — per-engine times above)" playwright test "$@"
+phase "end-to-end tests (playwright, real stack: $(echo "${MICROCLIMATE_BROWSERS:-chromium,firefox,webkit}" | tr ',' ' ') — per-engine times above)" playwright test "$@"
 echo ""
 echo "=== npm test passed in $(( $(date +%s) - TOTAL_START )) s ==="

@@ -126,4 +126,15 @@ export const test = base.extend<{ stack: StackInfo; pageErrors: PageErrors }, { 
 	}
 });
 
+/**
+ * A test's own time limit (`test.setTimeout(ms)`) scaled by its project's `timeoutScale`
+ * (metadata in playwright.config.ts): Firefox takes longer for the same steps, and a limit
+ * written for Chromium would fail it for being slow, which is not what the test checks.
+ */
+const setTimeoutUnscaled = test.setTimeout.bind(test);
+test.setTimeout = (ms: number) => {
+	const scale = Number(test.info().project.metadata?.timeoutScale ?? 1);
+	setTimeoutUnscaled(ms > 0 ? Math.round(ms * scale) : ms);
+};
+
 export { expect };
