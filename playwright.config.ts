@@ -66,7 +66,10 @@ export default defineConfig({
 		{
 			name: 'webkit',
 			testDir: 'tests/webkit',
-			testMatch: '**/*.webkit.ts'
+			testMatch: '**/*.webkit.ts',
+			// A signed-in WebKit test opens a fresh MiniBrowser (software-rendered under Xvfb)
+			// and signs in through the PDS pages first: minutes on a loaded 2-core machine.
+			timeout: 180_000
 		}
 	]
 });

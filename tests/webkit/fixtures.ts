@@ -1,17 +1,32 @@
 // Fixtures of the WebKit suite: the stack global set-up started (the same one the Chromium
-// and Firefox projects use), a WebKitWebDriver per worker, a fresh MiniBrowser per test, and
-// the few waits the tests need (selenium-webdriver has no auto-waiting locators).
+// and Firefox projects use), the https PDS of the WebKit accounts on that stack's PLC
+// (scripts/stack/tls-pds.ts says why), a WebKitWebDriver per worker, a fresh MiniBrowser per
+// test, and the few waits the tests need (selenium-webdriver has no auto-waiting locators).
 import { test as base, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { By, until, type WebDriver, type WebElement } from 'selenium-webdriver';
 import type { StackInfo } from '../../scripts/stack/index.ts';
+import { startTlsPds, type TlsPds } from '../../scripts/stack/tls-pds.ts';
 import { collectedPageErrors, watchPageErrors } from './page-errors.ts';
 import { newSession, startWebKitDriver, type WebKitDriverService } from './webkit.ts';
 
 const stackFile = join(import.meta.dirname, '..', '..', '.stack', 'stack.json');
 
-export const test = base.extend<{ stack: StackInfo; autoplay: boolean; driver: WebDriver }, { webkit: WebKitDriverService }>({
+/** The WebKit suite's accounts, on the https PDS (passwords for this local test only). */
+const TLS_ACCOUNTS = [{ handle: 'carol.test', email: 'carol@example.com', password: 'carol-password' }];
+
+const readStack = () => JSON.parse(readFileSync(stackFile, 'utf8')) as StackInfo;
+
+export const test = base.extend<{ stack: StackInfo; autoplay: boolean; driver: WebDriver }, { webkit: WebKitDriverService; tlsPds: TlsPds }>({
+	tlsPds: [
+		async ({}, use) => {
+			const pds = await startTlsPds(readStack().plc, TLS_ACCOUNTS);
+			await use(pds);
+			await pds.stop();
+		},
+		{ scope: 'worker' }
+	],
 	webkit: [
 		async ({}, use) => {
 			const service = await startWebKitDriver();
@@ -21,20 +36,20 @@ export const test = base.extend<{ stack: StackInfo; autoplay: boolean; driver: W
 		{ scope: 'worker' }
 	],
 	stack: async ({}, use) => {
-		await use(JSON.parse(readFileSync(stackFile, 'utf8')) as StackInfo);
+		await use(readStack());
 	},
 	// Autoplay allowed, as the Chromium and Firefox projects run; a test sets it to false
 	// to meet Safari's default policy.
 	autoplay: [true, { option: true }],
 	// Each test fails on an uncaught error, unhandled rejection or console.error of the app's
 	// pages, as in the other engines (page-errors.ts says what WebKit can and cannot see).
-	driver: async ({ webkit, autoplay, stack }, use) => {
+	driver: async ({ webkit, autoplay, stack, tlsPds }, use) => {
 		const driver = await newSession(webkit, { autoplay });
 		watchPageErrors(driver);
 		let errors: string[] = [];
 		try {
 			await use(driver);
-			errors = await collectedPageErrors(driver, new URL(stack.pds).origin);
+			errors = await collectedPageErrors(driver, [stack.pds, tlsPds.url]);
 		} finally {
 			await driver.quit().catch(() => {});
 		}

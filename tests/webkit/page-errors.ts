@@ -39,14 +39,15 @@ export function watchPageErrors(driver: WebDriver): void {
 	};
 }
 
-/** What every open window not on `ignoredOrigin` (the PDS pages are not the app's) collected. */
-export async function collectedPageErrors(driver: WebDriver, ignoredOrigin: string): Promise<string[]> {
+/** What every open window not on one of `ignoredOrigins` (the PDS pages are not the app's) collected. */
+export async function collectedPageErrors(driver: WebDriver, ignoredOrigins: string[]): Promise<string[]> {
+	const ignored = ignoredOrigins.map((url) => new URL(url).origin);
 	const found: string[] = [];
 	const current = await driver.getWindowHandle().catch(() => undefined);
 	for (const handle of await driver.getAllWindowHandles()) {
 		await driver.switchTo().window(handle);
 		const url = await driver.getCurrentUrl();
-		if (!/^https?:/.test(url) || url.startsWith(ignoredOrigin)) continue;
+		if (!/^https?:/.test(url) || ignored.includes(new URL(url).origin)) continue;
 		const errors = await driver.executeScript<string[] | null>('return window.__microclimateErrors || null');
 		for (const e of errors ?? []) found.push(`${url}\n    ${e}`);
 	}

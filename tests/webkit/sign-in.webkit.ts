@@ -1,9 +1,10 @@
 // Sign-in in WebKit: Safari blocks a popup that is not opened inside the click, so the app
-// opens it synchronously there; here the popup must appear and reach the real PDS page.
+// opens it synchronously there; here the popup must appear and reach the real PDS page of
+// the stack's own (http) PDS, the one every other engine signs in on.
 //
-// Not finished in this suite (see README "Browsers"): approving on the local PDS. WebKitGTK
-// drops `Secure` cookies set over http://localhost, and the reference PDS sets its CSRF
-// cookie `Secure`, so its form answers "Missing CSRF header" in this browser only.
+// Approving is done on the https PDS (session.webkit.ts): WebKitGTK drops `Secure` cookies
+// set over http://localhost, and the reference PDS sets its CSRF cookie `Secure`, so on this
+// PDS its form answers "Missing CSRF header" in this browser only (scripts/stack/tls-pds.ts).
 import { By, until } from 'selenium-webdriver';
 import { test, expect, byLabel, byButton, byTestId, find } from './fixtures.ts';
 

@@ -10,7 +10,11 @@ import net from 'node:net';
 import { Builder, type WebDriver } from 'selenium-webdriver';
 import { ensureWebKit } from '../../scripts/stack/tools.ts';
 
-/** MiniBrowser's switches for the tests; `autoplay: false` leaves Safari's default policy. */
+/**
+ * MiniBrowser's switches for the tests. `autoplay: false` sets Safari's default policy
+ * ("Stop Media with Sound": sound starts only from a tap). Without any switch WebKitGTK
+ * lets every page play, AudioContexts included, which is no test of Safari's habits.
+ */
 export function miniBrowserArgs(options: { autoplay: boolean }): string[] {
 	return [
 		'--automation',
@@ -19,7 +23,7 @@ export function miniBrowserArgs(options: { autoplay: boolean }): string[] {
 		'--enable-mock-capture-devices=true',
 		// The sign-in popup opens from the click, as in Safari; automation needs it allowed.
 		'--javascript-can-open-windows-automatically=true',
-		...(options.autoplay ? ['--autoplay-policy=allow'] : [])
+		`--autoplay-policy=${options.autoplay ? 'allow' : 'allow-without-sound'}`
 	];
 }
 

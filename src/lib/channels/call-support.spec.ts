@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canChooseSpeaker, canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
+import { canChooseSpeaker, canMakeCalls, canTestMicrophone, UNSUPPORTED_TEXT } from './call-support.js';
 
 class WithTransceivers {
 	addTransceiver() {}
@@ -45,5 +45,23 @@ describe('canChooseSpeaker', () => {
 		// Safari: HTMLMediaElement may have setSinkId, but the call plays through the AudioContext.
 		expect(canChooseSpeaker({ AudioContext: FakeAudioContext })).toBe(false);
 		expect(canChooseSpeaker({})).toBe(false);
+	});
+});
+
+describe('canTestMicrophone', () => {
+	const capture = { mediaDevices: { getUserMedia: () => Promise.resolve() } };
+
+	it('is true with microphone capture and Web Audio', () => {
+		expect(canTestMicrophone({ AudioContext: FakeAudioContext, navigator: capture })).toBe(true);
+	});
+
+	it('is false without the unprefixed AudioContext (Safari before 14.1)', () => {
+		expect(canTestMicrophone({ navigator: capture })).toBe(false);
+	});
+
+	it('is false where capture is off (no mediaDevices, or no getUserMedia)', () => {
+		expect(canTestMicrophone({ AudioContext: FakeAudioContext, navigator: {} })).toBe(false);
+		expect(canTestMicrophone({ AudioContext: FakeAudioContext, navigator: { mediaDevices: {} } })).toBe(false);
+		expect(canTestMicrophone({ AudioContext: FakeAudioContext })).toBe(false);
 	});
 });

@@ -9,7 +9,7 @@
 export const UNSUPPORTED_TEXT =
 	"This browser can't make voice calls. Open Microclimate in a current Safari, Chrome, Firefox or Edge, with WebRTC allowed.";
 
-type Scope = { RTCPeerConnection?: unknown; AudioContext?: unknown };
+type Scope = { RTCPeerConnection?: unknown; AudioContext?: unknown; navigator?: { mediaDevices?: { getUserMedia?: unknown } } };
 type Constructor = { prototype?: object };
 
 export function canMakeCalls(scope: Scope = globalThis as Scope): boolean {
@@ -28,4 +28,14 @@ export function canMakeCalls(scope: Scope = globalThis as Scope): boolean {
 export function canChooseSpeaker(scope: Scope = globalThis as Scope): boolean {
 	const prototype = (scope.AudioContext as Constructor | undefined)?.prototype;
 	return typeof scope.AudioContext === 'function' && !!prototype && 'setSinkId' in prototype;
+}
+
+/**
+ * Whether the settings' microphone test can run: it captures the microphone and measures it
+ * with Web Audio. Safari before 14.1 has only the prefixed webkitAudioContext, and web views
+ * with capture turned off (some in-app browsers) have no navigator.mediaDevices at all:
+ * there the test is not offered, rather than throwing on the tap.
+ */
+export function canTestMicrophone(scope: Scope = globalThis as Scope): boolean {
+	return typeof scope.AudioContext === 'function' && typeof scope.navigator?.mediaDevices?.getUserMedia === 'function';
 }
