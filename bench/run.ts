@@ -15,6 +15,7 @@ import { PRESENCE_SERVER_ENV, presenceRows } from './presence.ts';
 import { reconnectRows } from './reconnect.ts';
 import { rpcRows } from './rpc.ts';
 import { startupRows } from './startup.ts';
+import { storeLatencyRows } from './store-latency.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
 		await step('m2e', 'mouth-to-ear', () => mouthToEarRows(stack.info, browser));
 		await step('reconnect', 'reconnect after an SFU restart', () => reconnectRows(stack.info, browser));
 		await step('presence', 'presence fan-out', () => presenceRows(stack.info));
+		await step('store', 'CreateSession on Redis vs in memory', () => storeLatencyRows(stack.info));
 	} finally {
 		await browser.close();
 		await stack.stop();
