@@ -16,6 +16,7 @@ import { reconnectRows } from './reconnect.ts';
 import { rpcRows } from './rpc.ts';
 import { scaleRows } from './scale.ts';
 import { startupRows } from './startup.ts';
+import { storeLatencyRows } from './store-latency.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
 		await step('m2e', 'mouth-to-ear', () => mouthToEarRows(stack.info, browser));
 		await step('reconnect', 'reconnect after an SFU restart', () => reconnectRows(stack.info, browser));
 		await step('presence', 'presence fan-out', () => presenceRows(stack.info));
+		await step('store', 'CreateSession on Redis vs in memory', () => storeLatencyRows(stack.info));
 	} finally {
 		await browser.close();
 		await stack.stop();

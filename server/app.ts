@@ -146,21 +146,25 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
     session.once('close', () => sessions.delete(session));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.grpcPort, config.bind, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, address } = server.address() as AddressInfo;
   let sources;
   try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.grpcPort, config.bind, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
     sources = await startOccupancySources(config, shared, rooms, store, log, replica);
   } catch (error) {
-    server.close(); // e.g. the webhook port is taken: do not leave the gRPC port bound
+    // e.g. a port is taken: leave neither the gRPC port bound nor a Redis connection open.
+    if (server.listening) server.close();
+    shared.close();
+    serving.close();
+    if (ownsStore) await store.close();
     throw error;
   }
+  const { port, address } = server.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
