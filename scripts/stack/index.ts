@@ -12,7 +12,7 @@ import { controlActions, serveControl } from './control.js';
 import { envoyReplicasConfig } from './envoy-replicas.js';
 import { checkPortsFree, httpGet } from './processes.js';
 import { scaleParts, type ReplicasInfo, type ScaleParts } from './scale.js';
-import { ensureChromium, ensureEnvoy, ensureLiveKit, ensureRedis } from './tools.js';
+import { ensureChromium, ensureEnvoy, ensureLiveKit, ensureRedisServer } from './tools.js';
 
 export { DEFAULT_PORTS, STACK_FILE, type DemoAccount, type Ports, type ReplicasInfo };
 
@@ -89,7 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ensureEnvoy(),
     ensureLiveKit(),
     options.chromium ? ensureChromium() : Promise.resolve(undefined),
-    replicas === 2 ? ensureRedis() : Promise.resolve(undefined),
+    replicas === 2 ? ensureRedisServer() : Promise.resolve(undefined),
   ]);
 
   const plcUrl = `http://localhost:${ports.PLC}`;

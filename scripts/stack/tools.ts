@@ -165,16 +165,6 @@ export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser
 
 export const XVFB = '/usr/bin/Xvfb';
 
-/** Debian's redis-server, for the replicated stack (`--replicas 2`); MICROCLIMATE_REDIS_SERVER points at another. */
-export async function ensureRedis(): Promise<string> {
-  const bin = process.env.MICROCLIMATE_REDIS_SERVER || '/usr/bin/redis-server';
-  if (isExecutable(bin)) return bin;
-  if (process.env.MICROCLIMATE_REDIS_SERVER) throw new Error(`MICROCLIMATE_REDIS_SERVER=${bin} is not an executable file`);
-  await aptInstall('Redis', ['redis-server'], ' (or set MICROCLIMATE_REDIS_SERVER to a redis-server binary)');
-  if (!isExecutable(bin)) throw new Error(`apt-get installed redis-server but ${bin} is missing`);
-  return bin;
-}
-
 /**
  * Debian's WebKitGTK: WebKitWebDriver drives MiniBrowser, which has no headless mode, so it
  * runs on an Xvfb display (xauth comes with it for xvfb-run, for running it by hand).

@@ -52,7 +52,8 @@ test.describe('one call across two API replicas and two LiveKit nodes', () => {
 	let watcher: Person;
 
 	test.beforeAll(async ({ browser }) => {
-		test.setTimeout(120_000);
+		// Three PDS sign-ins on a stack of twice the parts: slow on a busy 2-core machine.
+		test.setTimeout(240_000);
 		watcher = await personInZone(browser, stack, 'alice.test', 1);
 		alice = await personInZone(browser, stack, 'alice.test', 1, { tone: ALICE });
 		bob = await personInZone(browser, stack, 'bob.test', 2, { tone: BOB });
