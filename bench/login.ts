@@ -57,6 +57,7 @@ export async function loginRows(stack: StackInfo, browser: Browser): Promise<Row
 			value: summarize(appPart),
 			baseline: summarize(baseline),
 			baselineLabel: 'script',
+			goal: '<= 1.15x script',
 			note: 'the rest of the total is the PDS consent page (consent call to redirect)'
 		}
 	];

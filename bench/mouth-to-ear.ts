@@ -14,7 +14,9 @@ import type { Row } from './report.ts';
 import { summarize } from './stats.ts';
 import { appJoin, appPerson, bareJoinStart, bareJoined, barePerson, type Person } from './voice-people.ts';
 
-const BURSTS = 10;
+const BURSTS = 15;
+/** Bursts per run: the ratio is reported per run of this many (min / median / max across runs). */
+const RUN = 5;
 
 declare global {
 	interface Window {
@@ -117,6 +119,7 @@ export async function mouthToEarRows(stack: StackInfo, browser: Browser): Promis
 	const app: number[] = [];
 	const base: number[] = [];
 	const loop: number[] = [];
+	const runs: { app: number[]; bare: number[] }[] = [];
 	const lost = { app: 0, bare: 0 };
 	try {
 		const [alice, bob] = [await appPerson(browser, stack, 'alice.test', 'gated'), await appPerson(browser, stack, 'bob.test', 'gated')];
@@ -137,17 +140,29 @@ export async function mouthToEarRows(stack: StackInfo, browser: Browser): Promis
 			if (t !== undefined) loop.push(t);
 		}
 		for (let i = 0; i < BURSTS; i++) {
+			if (i % RUN === 0) runs.push({ app: [], bare: [] });
+			const run = runs.at(-1)!;
 			const a = await once(alice.page, bob.page);
 			if (a === undefined) lost.app++;
-			else app.push(a);
+			else {
+				app.push(a);
+				run.app.push(a);
+			}
 			const b = await once(from.page, to.page);
 			if (b === undefined) lost.bare++;
-			else base.push(b);
+			else {
+				base.push(b);
+				run.bare.push(b);
+			}
 		}
 	} finally {
 		for (const p of people) await p.context.close();
 		await bare.close();
 	}
+	const ratios = runs
+		.filter((r) => r.app.length && r.bare.length)
+		.map((r) => summarize(r.app).median / summarize(r.bare).median);
+	const spread = ratios.length ? summarize(ratios) : undefined;
 	return [
 		{
 			figure: 'mouth-to-ear: tone burst, sender mic to receiver track',
@@ -156,7 +171,7 @@ export async function mouthToEarRows(stack: StackInfo, browser: Browser): Promis
 			baseline: summarize(base),
 			baselineLabel: 'bare livekit-client pages',
 			goal: '<= 1.05x bare',
-			note: `${app.length} bursts app, ${base.length} bare (lost: ${lost.app} app, ${lost.bare} bare); one clock (timeOrigin + now) across tabs of one machine; "ear" = the received track before any playout; the method's floor (mic track to detector, same tab, no network): ${loop.length ? summarize(loop).median.toFixed(0) : '?'} ms`
+			note: `ratio per run of ${RUN} bursts: ${spread ? `min ${spread.min.toFixed(2)}x, median ${spread.median.toFixed(2)}x, max ${spread.max.toFixed(2)}x (${ratios.map((r) => r.toFixed(2)).join(', ')})` : '?'}; bare uses the app's capture and publish options; ${app.length} bursts app, ${base.length} bare (lost: ${lost.app} app, ${lost.bare} bare); one clock (timeOrigin + now) across tabs of one machine; "ear" = the received track before any playout; the method's floor (mic track to detector, same tab, no network): ${loop.length ? summarize(loop).median.toFixed(0) : '?'} ms`
 		}
 	];
 }

@@ -8,6 +8,7 @@ import { startStack } from '../scripts/stack/index.ts';
 import { chromiumArgs } from '../tests/e2e/browser.ts';
 import { bundleRows } from './bundle.ts';
 import { joinRows } from './join.ts';
+import { lighthouseRows } from './lighthouse.ts';
 import { loginRows } from './login.ts';
 import { mouthToEarRows } from './mouth-to-ear.ts';
 import { renderMarkdown, writeResults, type Row } from './report.ts';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
 		await step('reconnect', 'reconnect after an SFU restart', () => reconnectRows(stack.info, browser));
 		await step('presence', 'presence fan-out', () => presenceRows(stack.info));
 		await step('store', 'CreateSession on Redis vs in memory', () => storeLatencyRows(stack.info));
+		await step('lighthouse', 'Lighthouse mobile', () => lighthouseRows(stack.info));
 	} finally {
 		await browser.close();
 		await stack.stop();
