@@ -32,6 +32,8 @@ export interface PendingLogin {
 	handle: string;
 	startedAt: number;
 	mode: 'popup' | 'redirect';
+	/** The channel of the shared link the person arrived by; signed in, they land on it (never joined). */
+	channel?: string;
 }
 
 const SESSION_KEY = 'session';

@@ -98,7 +98,7 @@ export class LoginFlow {
 	 * Starts a sign-in. Synchronous up to opening the popup, so call it straight from the
 	 * click handler. Returns the attempt's promise, or undefined when none was started.
 	 */
-	start(serverUrl: string, handle: string): Promise<void> | undefined {
+	start(serverUrl: string, handle: string, channel?: string): Promise<void> | undefined {
 		if (this.#attempt) return undefined;
 		const loaded = this.#deps.client();
 		const client = loaded ? Promise.resolve(loaded) : this.#deps.loadClient();
@@ -110,11 +110,11 @@ export class LoginFlow {
 		this.#claims.set(id, claim);
 		this.#attempt = { id, controller };
 		const popup = this.#deps.mustRedirect() ? null : this.#deps.openPopup(POPUP_NAME);
-		if (!popup) return this.#redirect(client, id, serverUrl, handle, claim);
+		if (!popup) return this.#redirect(client, id, serverUrl, handle, claim, channel);
 		this.#attempt.popup = popup;
 
 		this.#state = { status: 'waiting', handle };
-		const pending = claim.then(() => savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'popup' }));
+		const pending = claim.then(() => savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'popup', ...(channel ? { channel } : {}) }));
 		const options = { signal: controller.signal, popupName: POPUP_NAME, scope: OAUTH_SCOPE };
 		const approved = loaded
 			? loaded.signInPopup(handle, options)
@@ -185,11 +185,12 @@ export class LoginFlow {
 		(await claim)?.();
 	}
 
-	async #redirect(client: Promise<OAuthPopupClient>, id: string, serverUrl: string, handle: string, claim: Promise<unknown>): Promise<void> {
+	async #redirect(client: Promise<OAuthPopupClient>, id: string, serverUrl: string, handle: string, claim: Promise<unknown>, channel?: string): Promise<void> {
 		this.#state = { status: 'redirecting', handle };
 		try {
 			await claim;
-			await savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'redirect' });
+			// The shared channel rides with the pending login: the page is about to leave for the PDS.
+			await savePendingLogin({ id, serverUrl, handle, startedAt: Date.now(), mode: 'redirect', ...(channel ? { channel } : {}) });
 			await (await client).signInRedirect(handle, { state: `${REDIRECT_STATE_PREFIX}${id}`, scope: OAUTH_SCOPE });
 		} catch (err) {
 			await clearPendingLogin(id).catch(() => {});

@@ -9,7 +9,8 @@ import { oauthLibrary } from './oauth-client.js';
 import { REDIRECT_STATE_PREFIX } from './login-flow.svelte.js';
 import { createServerSession } from './server-session.js';
 
-export type RedirectOutcome = { ok: true } | { ok: false; message: string };
+/** `channel`: the shared channel the sign-in started from (kept with the pending login). */
+export type RedirectOutcome = { ok: true; channel?: string } | { ok: false; message: string };
 
 /** True for the library's signal that this window was a popup and the opener takes over. */
 export function continuedInOpener(err: unknown): boolean {
@@ -40,7 +41,7 @@ export async function finishRedirectSignIn(client: BrowserOAuthClient): Promise<
 	try {
 		const session = await createServerSession(result.session, pending.serverUrl, createServerTransport(pending.serverUrl));
 		if (!(await completeLogin(session, id))) return { ok: false, message: 'That sign-in was cancelled.' };
-		return { ok: true };
+		return pending.channel ? { ok: true, channel: pending.channel } : { ok: true };
 	} catch (err) {
 		await clearPendingLogin(id);
 		return { ok: false, message: describeLoginError(err, pending.handle) };

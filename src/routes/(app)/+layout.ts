@@ -1,4 +1,5 @@
 import { redirect } from '@sveltejs/kit';
+import { carriedLink } from '$lib/api/link-params.js';
 import { session } from '$lib/auth/session.svelte.js';
 import { configureSession } from '$lib/auth/sign-in.js';
 import { storageGate } from '$lib/auth/storage-gate.js';
@@ -6,9 +7,10 @@ import { storageGate } from '$lib/auth/storage-gate.js';
 // The gate of every signed-in screen: no complete app session, no entry. The session is
 // local (IndexedDB), so a reload keeps you signed in, offline too. Storage the browser
 // blocks shows the app's "blocking storage" page instead (storageGate).
-export async function load() {
+export async function load({ url }) {
 	configureSession();
 	const current = await storageGate(() => session.load());
-	if (!current) redirect(307, '/connect');
+	// A shared link opened while signed out goes along to /connect, which pre-fills it.
+	if (!current) redirect(307, `/connect${carriedLink(url)}`);
 	return { session: current };
 }
