@@ -43,7 +43,7 @@ export interface TlsPds {
 }
 
 /** Starts the https PDS on `plcUrl` with `accounts` (handles must end in `.test`). */
-export async function startTlsPds(plcUrl: string, accounts: Omit<DemoAccount, 'did'>[]): Promise<TlsPds> {
+export async function startTlsPds(plcUrl: string, accounts: Omit<DemoAccount, 'did' | 'displayName'>[]): Promise<TlsPds> {
   const { TestPds } = await import('@atproto/dev-env');
   const front = https.createServer();
   front.listen(0, HOST);
@@ -98,7 +98,8 @@ export async function startTlsPds(plcUrl: string, accounts: Omit<DemoAccount, 'd
     const created: DemoAccount[] = [];
     for (const account of accounts) {
       const { data } = await agent.com.atproto.server.createAccount(account);
-      created.push({ ...account, did: data.did });
+      // No profile record here: the WebKit accounts show as their handle.
+      created.push({ ...account, did: data.did, displayName: '' });
     }
     // Health check through the front, trusting only our CA: the certificate must be valid
     // for the address, or browsers that trust the CA would refuse it too.
