@@ -12,6 +12,13 @@ export function account(stack: StackInfo, handle: string): Account {
 	return found;
 }
 
+/**
+ * After "Authorize" several hops remain (the app's callback page loads, the token exchange
+ * with the PDS, the server's CreateSession): on a busy machine they took over 10 s, the
+ * default wait, in both engines. Signing in must still finish; it gets 30 s to.
+ */
+const SIGN_IN_FINISH_MS = 30_000;
+
 /** Starts a sign-in on /connect and returns the PDS popup. */
 export async function openSignInPopup(page: Page, handle: string): Promise<Page> {
 	await page.goto('/connect');
@@ -39,14 +46,14 @@ export async function signInByRedirect(page: Page, stack: StackInfo, who: Accoun
 	await page.waitForURL((url) => url.origin === new URL(stack.pds).origin);
 	await passPdsSignIn(page, who);
 	await page.getByRole('button', { name: 'Authorize' }).click();
-	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible();
+	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible({ timeout: SIGN_IN_FINISH_MS });
 }
 
 export async function signIn(page: Page, who: Account): Promise<void> {
 	const popup = await openSignInPopup(page, who.handle);
 	await passPdsSignIn(popup, who);
 	await popup.getByRole('button', { name: 'Authorize' }).click();
-	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible();
+	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible({ timeout: SIGN_IN_FINISH_MS });
 }
 
 /** What the app keeps in IndexedDB: the session record and any pending login. */
