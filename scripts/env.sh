@@ -35,7 +35,9 @@ WANT="$(node --version) $(cksum < "$ROOT/package-lock.json")"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "[env] installing dependencies with Node $(node --version)" >&2
   (cd "$ROOT" && npm ci --no-audit --no-fund)
-  echo "$WANT" > "$STAMP"
+  # A new file, never written in place: a node_modules copied with hard links must not
+  # change the stamp of the tree it was copied from.
+  echo "$WANT" > "$STAMP.tmp" && mv -f "$STAMP.tmp" "$STAMP"
 fi
 
 cd "$ROOT"
