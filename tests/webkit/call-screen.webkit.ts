@@ -57,24 +57,26 @@ test.describe('channels screen in WebKit (no WebRTC)', () => {
 		await signIn(driver, stack.app, tlsPds, tlsPds.accounts[0]!);
 		await expectText(driver, byTestId('directory-status'), 'Live');
 		await driver.executeScript('document.activeElement?.blur()');
-		// From the top of the page: the brand link, Settings, then the channels in order.
+		// From the top of the page: the brand link, Settings, the server's share button, then
+		// the channels in order, each followed by its share button.
 		const stops: string[] = [];
-		for (let i = 0; i < 5; i++) {
+		for (let i = 0; i < 9; i++) {
 			await driver.actions().sendKeys(Key.TAB).perform();
 			stops.push(await focused(driver));
 		}
-		expect(stops).toEqual(['Microclimate', 'Settings', 'Lobby Join', 'Music Join', 'Quiet room Join']);
+		const share = 'Copy link to this channel';
+		expect(stops).toEqual(['Microclimate', 'Settings', 'Copy link to this server', 'Lobby Join', share, 'Music Join', share, 'Quiet room Join', share]);
 		// Back to the lobby, Enter: told at once, and focus stays where it was.
-		await driver.actions().keyDown(Key.SHIFT).sendKeys(Key.TAB, Key.TAB).keyUp(Key.SHIFT).perform();
+		await driver.actions().keyDown(Key.SHIFT).sendKeys(Key.TAB, Key.TAB, Key.TAB, Key.TAB, Key.TAB).keyUp(Key.SHIFT).perform();
 		expect(await focused(driver)).toBe('Lobby Join');
 		await driver.actions().sendKeys(Key.ENTER).perform();
 		await expectText(driver, By.css('main .problem[role="alert"]'), UNSUPPORTED);
 		expect(await focused(driver)).toBe('Lobby Join');
 		// Space on the next channel does the same; Shift+Tab back to Settings and Enter opens it.
-		await driver.actions().sendKeys(Key.TAB, Key.SPACE).perform();
+		await driver.actions().sendKeys(Key.TAB, Key.TAB, Key.SPACE).perform();
 		expect(await focused(driver)).toBe('Music Join');
 		await expectText(driver, By.css('main .problem[role="alert"]'), UNSUPPORTED);
-		await driver.actions().keyDown(Key.SHIFT).sendKeys(Key.TAB, Key.TAB).keyUp(Key.SHIFT).sendKeys(Key.ENTER).perform();
+		await driver.actions().keyDown(Key.SHIFT).sendKeys(Key.TAB, Key.TAB, Key.TAB, Key.TAB).keyUp(Key.SHIFT).sendKeys(Key.ENTER).perform();
 		await find(driver, By.xpath('//h1[normalize-space(.) = "Settings"]'));
 		expect(new URL(await driver.getCurrentUrl()).pathname).toBe('/settings');
 	});
