@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from '@playwright/test';
 import { test, expect } from './fixtures.ts';
-import { account, passPdsSignIn, signIn, signInByRedirect } from './sign-in.ts';
+import { account, openSignInPopup, passPdsSignIn, signIn, signInByRedirect } from './sign-in.ts';
 import { setProfile } from '../../scripts/stack/demo-profiles.ts';
 import type { StackInfo } from '../../scripts/stack/index.ts';
 
@@ -112,12 +112,7 @@ test.describe('links', () => {
 		try {
 			const page = await context.newPage();
 			const alice = account(stack, 'alice.test');
-			await page.goto(`/?server=${encodeURIComponent(serverHost)}&channel=music`);
-			await expect(page.getByTestId('server-name')).toBeVisible();
-			await page.getByLabel('Handle').fill(alice.handle);
-			const popupEvent = page.waitForEvent('popup');
-			await page.getByRole('button', { name: 'Sign in' }).click();
-			const popup = await popupEvent;
+			const popup = await openSignInPopup(page, alice.handle, `/?server=${encodeURIComponent(serverHost)}&channel=music`);
 			await passPdsSignIn(popup, alice);
 			await popup.getByRole('button', { name: 'Authorize' }).click();
 

@@ -19,9 +19,9 @@ export function account(stack: StackInfo, handle: string): Account {
  */
 const SIGN_IN_FINISH_MS = 30_000;
 
-/** Starts a sign-in on /connect and returns the PDS popup. */
-export async function openSignInPopup(page: Page, handle: string): Promise<Page> {
-	await page.goto('/connect');
+/** Starts a sign-in on /connect (or where `from` lands, e.g. a shared link) and returns the PDS popup. */
+export async function openSignInPopup(page: Page, handle: string, from = '/connect'): Promise<Page> {
+	await page.goto(from);
 	await expect(page.getByTestId('server-name')).toBeVisible();
 	await page.getByLabel('Handle').fill(handle);
 	const popupEvent = page.waitForEvent('popup');
