@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
 import { test, expect, type PageErrors } from './fixtures.ts';
-import { FETCH_FAILED } from './page-errors.ts';
+import { escapeRegExp, livekitOutageLogs } from './page-errors.ts';
 import { account, openSignInPopup, passPdsSignIn, signIn, storedAppState } from './sign-in.ts';
 import { energyGrowth, installAudioProbes, nearTone, receivedPeak } from './voice-audio.ts';
 import { ensurePartUp, startPart, stopPart } from './voice-stack.ts';
@@ -91,7 +91,6 @@ async function recovered(label: string, people: Person[], since: number, back = 
 	return done - since;
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * What a fault provokes on purpose in the app's pages, declared so that the page-error check
@@ -99,16 +98,16 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * that is down, and livekit-client's own log of its failed reconnection attempts.
  */
 function expectOutageOf(pageErrors: PageErrors, ...origins: string[]): void {
-	for (const origin of origins) pageErrors.expectFailedRequest(new RegExp(`${escape(origin)}/.*`));
+	for (const origin of origins) pageErrors.expectFailedRequest(new RegExp(`${escapeRegExp(origin)}/.*`));
 }
 
 function expectOffline(pageErrors: PageErrors, stack: StackInfo): void {
-	const sfu = escape(new URL(stack.livekit.url).host);
+	const sfu = escapeRegExp(new URL(stack.livekit.url).host);
 	pageErrors.expect(/net::ERR_INTERNET_DISCONNECTED/);
 	// Firefox names no offline state: each request with no answer, to the API server or LiveKit.
 	expectOutageOf(pageErrors, stack.server, new URL(stack.livekit.httpUrl).origin);
 	pageErrors.expectFailedSocket(new RegExp(`wss?://${sfu}/rtc\\b.*`));
-	pageErrors.expect(new RegExp(`^(${FETCH_FAILED.source}|error reading from signal stream|Received leave request while trying to \\(re\\)connect) \\{room: lobby\\b`));
+	pageErrors.expect(livekitOutageLogs('lobby'));
 }
 
 // Not serial: after a failed case the next one starts from a fresh pair of people.

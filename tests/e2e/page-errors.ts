@@ -64,11 +64,29 @@ export function failedSocketReports(url: RegExp): ExpectedError[] {
 	];
 }
 
+/** `text` as a regular expression that matches it literally (a URL, a host, a room name). */
+export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
  * Each engine's message of the TypeError a failed `fetch()` rejects with (Chromium, Firefox,
  * WebKit), for declaring a library's log of a fetch that failed because a part is down.
  */
 export const FETCH_FAILED = /(?:Failed to fetch|NetworkError when attempting to fetch resource\.|Load failed)/;
+
+/**
+ * livekit-client's error-level logs while LiveKit is down or unreachable, for `room` only:
+ * each failed attempt to resume the call's signal connection (`RTCEngine.resumeConnection`
+ * logs the error's message: a failed fetch, a read of the signal stream that failed,
+ * LiveKit's leave request, or — Firefox — the WebSocket closing during the attempt), and,
+ * when the app gives up on a resume that hangs and rejoins, `Room.disconnect()` trying to
+ * send "leave" on a signal connection that is not open ("cannot send signal request before
+ * connected, type: leave").
+ */
+export function livekitOutageLogs(room: string): RegExp {
+	return new RegExp(
+		`^(?:${FETCH_FAILED.source}|error reading from signal stream|Received leave request while trying to \\(re\\)connect|Websocket got closed during a \\(re\\)connection attempt: [^{]*|cannot send signal request before connected, type: leave) \\{room: ${escapeRegExp(room)}[,}]`
+	);
+}
 
 /**
  * Playwright's own screenshots, not the app: in Firefox (WebDriver BiDi) its screenshotter
@@ -178,10 +196,18 @@ export class PageErrorCollector {
 	}
 }
 
+/**
+ * Error texts quote URLs word for word, and a LiveKit URL carries its access token
+ * (`/rtc?access_token=…`): a failure report names the URL with every token blanked out.
+ */
+export function redactTokens(text: string): string {
+	return text.replace(/(access_token=)[^&'"\s)]+/g, '$1<redacted>').replace(/\beyJ[\w-]+\.[\w-]+\.[\w-]*/g, '<redacted JWT>');
+}
+
 export function describeErrors(errors: PageErrorEntry[]): string {
 	return [
 		`${errors.length} uncaught error(s) in the app's pages:`,
-		...errors.slice(0, 20).map((e) => `  [${e.kind}] ${e.page}\n    ${e.text.split('\n').slice(0, 6).join('\n    ')}`),
+		...errors.slice(0, 20).map((e) => `  [${e.kind}] ${e.page}\n    ${redactTokens(e.text).split('\n').slice(0, 6).join('\n    ')}`),
 		errors.length > 20 ? `  … and ${errors.length - 20} more` : ''
 	].join('\n');
 }

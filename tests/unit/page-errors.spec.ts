@@ -1,6 +1,6 @@
 // The e2e error watch must be able to fail a test: these check the collector it feeds.
 import { describe, it, expect } from 'vitest';
-import { PageErrorCollector, REJECTION_MARK, describeErrors } from '../e2e/page-errors.ts';
+import { PageErrorCollector, REJECTION_MARK, describeErrors, livekitOutageLogs } from '../e2e/page-errors.ts';
 
 const APP = 'http://127.0.0.1:4173';
 
@@ -11,6 +11,18 @@ describe('the e2e page-error collector', () => {
 		const found = errors.endTest();
 		expect(found).toEqual([{ kind: 'uncaught', page: `${APP}/`, text: 'Error: effect_update_depth_exceeded' }]);
 		expect(describeErrors(found)).toContain('effect_update_depth_exceeded');
+	});
+
+	it('names no token in its report: LiveKit access tokens and JWTs are blanked out', () => {
+		const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkaWQ6cGxjOmEifQ.c2lnbmF0dXJl';
+		const report = describeErrors([
+			{ kind: 'console', page: `${APP}/`, text: `WebSocket connection to 'ws://localhost:7880/rtc?access_token=${jwt}&auto_subscribe=1' failed: ` },
+			{ kind: 'uncaught', page: `${APP}/`, text: `Error: Bearer ${jwt} refused` }
+		]);
+		expect(report).not.toContain(jwt);
+		expect(report).not.toContain('eyJ');
+		expect(report).toContain("rtc?access_token=<redacted>&auto_subscribe=1' failed");
+		expect(report).toContain('Bearer <redacted JWT> refused');
 	});
 
 	it('turns the init script’s console report into an unhandled rejection', () => {
@@ -107,6 +119,21 @@ describe('each engine’s wording of a declared failure', () => {
 		errors.record('uncaught', `${APP}/`, 'Firefox can’t establish a connection to the server at ws://localhost:7880/rtc?access_token=x.');
 		errors.record('uncaught', `${APP}/`, 'Firefox can’t establish a connection to the server at ws://localhost:9999/other.');
 		expect(errors.endTest().map((e) => e.text)).toEqual(['Firefox can’t establish a connection to the server at ws://localhost:9999/other.']);
+	});
+
+	it('allows livekit-client’s logs of an outage in each engine’s words, for the named room only', () => {
+		const errors = new PageErrorCollector(APP);
+		errors.expect(livekitOutageLogs('lobby'));
+		const log = (message: string, room = 'lobby') => `${message} {room: ${room}, roomID: RM_x, participant: did:plc:a, participantID: PA_x, error: Error}`;
+		errors.record('console', `${APP}/`, log('Failed to fetch'));
+		errors.record('console', `${APP}/`, log('NetworkError when attempting to fetch resource.'));
+		errors.record('console', `${APP}/`, log('Websocket got closed during a (re)connection attempt: '));
+		errors.record('console', `${APP}/`, log('error reading from signal stream'));
+		errors.record('console', `${APP}/`, log('cannot send signal request before connected, type: leave'));
+		errors.record('console', `${APP}/`, log('cannot send signal request before connected, type: offer'));
+		errors.record('console', `${APP}/`, log('Failed to fetch', 'lobby-2'));
+		errors.record('console', `${APP}/`, log('could not establish signal connection'));
+		expect(errors.endTest().map((e) => e.text)).toEqual([log('cannot send signal request before connected, type: offer'), log('Failed to fetch', 'lobby-2'), log('could not establish signal connection')]);
 	});
 
 	it('recognises only Playwright’s own screenshot style among Firefox’s blocked inline styles', () => {
