@@ -37,8 +37,8 @@ phase "unit tests (vitest)" vitest run
 if [ $# -gt 0 ]; then set -- "$@"; else set -- $projects; fi
 phase "end-to-end tests (playwright, real stack: $(echo "${MICROCLIMATE_BROWSERS:-chromium,webkit}" | tr ',' ' ') — per-engine times above)" playwright test "$@"
 # The replicated stack (Redis, 2 API replicas, 2 LiveKit nodes; README "Running more than one
-# of each"), started once for its own suite after the main suite's stack is down. Only the
-# sign-in file for now: the call file (tests/scale/call.scale.ts) does not pass yet (README).
-phase "scale tests (playwright, replicated stack, Chromium)" playwright test -c playwright.scale.config.ts sign-in.scale.ts
+# of each"), started once for its own suite (every file in tests/scale) after the main
+# suite's stack is down.
+phase "scale tests (playwright, replicated stack, Chromium)" playwright test -c playwright.scale.config.ts
 echo ""
 echo "=== npm test passed in $(( $(date +%s) - TOTAL_START )) s ==="

@@ -69,13 +69,16 @@ export interface SpawnOptions {
   args: string[];
   cwd: string;
   env?: NodeJS.ProcessEnv;
+  /** Where `<name>.log` goes: .stack/logs unless given (a test's own Redis keeps its log beside its config). */
+  logDir?: string;
 }
 
 const logsWritten = new Set<string>();
 
 export function startProcess(opts: SpawnOptions): Managed {
-  fs.mkdirSync(LOGS_DIR, { recursive: true });
-  const logFile = path.join(LOGS_DIR, `${opts.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.log`);
+  const logDir = opts.logDir ?? LOGS_DIR;
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `${opts.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.log`);
   // A part restarted through the control socket appends to its log: the crash stays readable.
   const fd = fs.openSync(logFile, logsWritten.has(logFile) ? 'a' : 'w');
   logsWritten.add(logFile);

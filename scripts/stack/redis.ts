@@ -32,10 +32,23 @@ export function redisAnswers(redis: RedisEndpoint): Promise<boolean> {
   });
 }
 
-export async function startRedis(bin: string, redis: RedisEndpoint, track: Track, timeoutMs: number): Promise<void> {
+/** Where a Redis keeps its config and log, and its name in messages: the stack's, or a test's own. */
+export interface RedisPlace {
+  dir: string;
+  name: string;
+}
+
+const STACK_REDIS: RedisPlace = { dir: path.join(STACK_DIR, 'redis'), name: 'Redis' };
+
+/**
+ * The one way a redis-server is started, by the stack and by the tests that need a real one
+ * (server/store/testing-redis.ts): loopback, the password in an owner-only config file, no
+ * persistence; resolves once it answers AUTH + PING.
+ */
+export async function startRedis(bin: string, redis: RedisEndpoint, track: Track, timeoutMs: number, place: RedisPlace = STACK_REDIS): Promise<void> {
   const t0 = performance.now();
-  const dir = path.join(STACK_DIR, 'redis');
-  fs.mkdirSync(dir, { recursive: true });
+  const { dir, name } = place;
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const config = path.join(dir, 'redis.conf');
   fs.writeFileSync(
     config,
@@ -54,8 +67,8 @@ export async function startRedis(bin: string, redis: RedisEndpoint, track: Track
     ].join('\n'),
     { mode: 0o600 },
   );
-  const proc = startProcess({ name: 'Redis', command: bin, args: [config], cwd: ROOT });
+  const proc = startProcess({ name, command: bin, args: [config], cwd: ROOT, ...(place !== STACK_REDIS && { logDir: dir }) });
   track(proc);
-  await waitHealthy(proc, 'Redis', `AUTH + PING on ${HOST}:${redis.port}`, () => redisAnswers(redis), timeoutMs);
-  log(`Redis ready on ${HOST}:${redis.port} (${since(t0)})`);
+  await waitHealthy(proc, name, `AUTH + PING on ${HOST}:${redis.port}`, () => redisAnswers(redis), timeoutMs);
+  if (place === STACK_REDIS) log(`Redis ready on ${HOST}:${redis.port} (${since(t0)})`);
 }

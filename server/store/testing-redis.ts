@@ -1,11 +1,15 @@
 // Test support (not used by the server): a real Debian redis-server on loopback, with a
 // password and no persistence, that a test can stop and start again on the same port.
+// Started exactly as the stack starts its own (scripts/stack/redis.ts), on a free port.
 // Tests that need Redis fail loudly when it is not installed, never skip: the vitest global
 // set-up (tests/unit/redis-global-setup.ts) installs it as root, like the stack's browsers.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { newRedisEndpoint, startRedis } from '../../scripts/stack/redis.js';
+import { redisUrl } from '../../scripts/stack/scale-config.js';
 
 export const REDIS_SERVER_BIN = process.env.MICROCLIMATE_REDIS_SERVER || '/usr/bin/redis-server';
 
@@ -19,7 +23,7 @@ declare module 'vitest' {
 export interface TestRedis {
   readonly url: string;
   readonly port: number;
-  /** Kills the server (all data gone: no persistence), as a crash would. */
+  /** Kills the server (all data gone: no persistence), as a crash would, and removes its folder. */
   stop(): Promise<void>;
   /** Starts it again on the same port and password. */
   start(): Promise<void>;
@@ -48,40 +52,18 @@ async function freePort(): Promise<number> {
 export async function startTestRedis(): Promise<TestRedis> {
   assertRedisServerInstalled();
   const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  let child: ChildProcess | undefined;
-
-  const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no'];
-    const proc = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start on port ${port}: ${output.slice(-500)}`)), 10_000);
-      proc.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited (${code}) before it was ready: ${output.slice(-500)}`));
-      });
-    });
-  };
-
+  const redis = newRedisEndpoint(port);
+  // Its config (with the password) and log in a private temporary folder, never on a command line.
+  const dir = await mkdtemp(path.join(tmpdir(), 'microclimate-redis-'));
+  let current: { stop(options?: { abrupt?: boolean }): Promise<void> } | undefined;
+  const start = () => startRedis(REDIS_SERVER_BIN, redis, (proc) => (current = proc), 10_000, { dir, name: `Redis test ${port}` });
   const stop = async () => {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    });
+    const proc = current;
+    current = undefined;
+    await proc?.stop({ abrupt: true });
+    // start() writes the config again; nothing with the password stays behind.
+    await rm(dir, { recursive: true, force: true });
   };
-
   await start();
-  return { url: `redis://:${password}@127.0.0.1:${port}`, port, start, stop };
+  return { url: redisUrl(redis), port, start, stop };
 }
