@@ -20,6 +20,22 @@ export function appBuiltFor(serverUrl: string): boolean {
   return files.some((f) => fs.readFileSync(path.join(dir, f), 'utf8').includes(serverUrl));
 }
 
+/**
+ * The PUBLIC_* settings of the local stack's app (npm start, the tests, and the new versions
+ * the service-worker tests deploy): where the server, the PLC and the handle resolver are.
+ */
+export function stackAppEnv(urls: { server: string; plc: string; pds: string }): Record<string, string> {
+  return {
+    // did:web allows a port only on "localhost", so the server is named that way.
+    PUBLIC_DEFAULT_SERVER_URL: urls.server,
+    PUBLIC_PLC_URL: urls.plc,
+    PUBLIC_HANDLE_RESOLVER_URL: urls.pds,
+    // The API server points avatars at the PDS's getBlob (components.ts): CSP img-src.
+    PUBLIC_AVATAR_ORIGIN: urls.pds,
+    PUBLIC_APP_URL: '',
+  };
+}
+
 /** Runs `vite build` with the stack's endpoints in PUBLIC_* env; output in .stack/logs/build.log. */
 export async function buildApp(env: Record<string, string>): Promise<void> {
   const t0 = performance.now();

@@ -3,7 +3,7 @@
 // It writes what it started to .stack/stack.json and removes it on stop().
 import fs from 'node:fs';
 import path from 'node:path';
-import { BUILD_DIR, buildApp, hasBuild, serveApp } from './app.js';
+import { BUILD_DIR, buildApp, hasBuild, serveApp, stackAppEnv } from './app.js';
 import { startAtproto, type Atproto, type DemoAccount } from './atproto.js';
 import { startApiServer, startEnvoy, startLiveKit, type Track } from './components.js';
 import { Restartable } from './restartable.js';
@@ -97,15 +97,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const build = options.build ?? 'auto';
   if (build === true || (build === 'auto' && !hasBuild())) {
     if (build === 'auto') log('build/ has no app yet');
-    await buildApp({
-      // did:web allows a port only on "localhost", so the server is named that way.
-      PUBLIC_DEFAULT_SERVER_URL: `http://localhost:${ports.ENVOY}`,
-      PUBLIC_PLC_URL: plcUrl,
-      PUBLIC_HANDLE_RESOLVER_URL: pdsUrl,
-      // The API server points avatars at the PDS's getBlob (components.ts): CSP img-src.
-      PUBLIC_AVATAR_ORIGIN: pdsUrl,
-      PUBLIC_APP_URL: '',
-    });
+    await buildApp(stackAppEnv({ server: `http://localhost:${ports.ENVOY}`, plc: plcUrl, pds: pdsUrl }));
   } else if (!hasBuild()) {
     throw new Error(`No built app in ${BUILD_DIR} (200.html missing): run npm run build, or start with build enabled`);
   } else if (ports.ENVOY !== DEFAULT_PORTS.ENVOY || ports.PLC !== DEFAULT_PORTS.PLC || ports.PDS !== DEFAULT_PORTS.PDS) {

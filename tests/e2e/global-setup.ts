@@ -2,7 +2,9 @@
 // and stops it afterwards. A part that can't start fails the run with its name and log:
 // no test skips because something is missing. The same stack serves every engine's
 // project (Chromium, Firefox, and the WebKit suite in tests/webkit).
+import fs from 'node:fs';
 import type { FullConfig } from '@playwright/test';
+import { APP_VERSIONS_DIR } from './app-versions.ts';
 import { startStack } from '../../scripts/stack/index.ts';
 import { ensureFirefox, ensureWebKit } from '../../scripts/stack/tools.ts';
 import { selectedEngines } from './browser.ts';
@@ -21,5 +23,7 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
 	if (engines.includes('firefox') || engines.includes('chromium')) await ensureFirefox();
 	if (engines.includes('webkit')) await ensureWebKit();
 	const stack = await startStack({ build: true, chromium: true });
+	// Versions a previous run deployed are older code: this run builds its own (app-versions.ts).
+	fs.rmSync(APP_VERSIONS_DIR, { recursive: true, force: true });
 	return () => stack.stop();
 }

@@ -4,7 +4,8 @@ import { activeWorkerPrecache } from './service-worker.ts';
 import { test, expect } from './fixtures.ts';
 import { account, signIn, signInByRedirect } from './sign-in.ts';
 import { watchCsp } from './csp-watch.ts';
-import { buildApp } from '../../scripts/stack/app.ts';
+import { escapeRegExp } from './page-errors.ts';
+import { deployNewVersion } from './app-versions.ts';
 import { firstScreenJs } from '../../scripts/pwa/first-screen-js.ts';
 
 test.describe('service worker', () => {
@@ -24,7 +25,7 @@ test.describe('service worker', () => {
 		// Requests the app makes while offline fail, and the browser says so: Chromium names the
 		// offline state, Firefox reports each request to the API server that got no answer.
 		pageErrors.expect(/^Failed to load resource: net::ERR_INTERNET_DISCONNECTED\b/);
-		pageErrors.expectFailedRequest(new RegExp(`${stack.server.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/.*`));
+		pageErrors.expectFailedRequest(new RegExp(`${escapeRegExp(stack.server)}/.*`));
 		await signIn(page, account(stack, 'alice.test'));
 		await expect(page.getByText('Lobby')).toBeVisible();
 		await activeWorkerPrecache(page);
@@ -53,12 +54,7 @@ test.describe('service worker', () => {
 		expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
 		await page.evaluate(() => Object.assign(window, { __sameDocument: true }));
 
-		await buildApp({
-			PUBLIC_DEFAULT_SERVER_URL: stack.server,
-			PUBLIC_PLC_URL: stack.plc,
-			PUBLIC_HANDLE_RESOLVER_URL: stack.pds,
-			PUBLIC_APP_URL: ''
-		});
+		await deployNewVersion(stack);
 		// The app checks for a new version when the network comes back (also on focus and
 		// on a timer).
 		await context.setOffline(true);
@@ -84,12 +80,7 @@ test.describe('service worker', () => {
 		await page.getByRole('button', { name: /Lobby/ }).click();
 		await expect(page.getByTestId('call-status')).toHaveText('Connected');
 
-		await buildApp({
-			PUBLIC_DEFAULT_SERVER_URL: stack.server,
-			PUBLIC_PLC_URL: stack.plc,
-			PUBLIC_HANDLE_RESOLVER_URL: stack.pds,
-			PUBLIC_APP_URL: ''
-		});
+		await deployNewVersion(stack);
 		await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
 		// The new version is there, installed and waiting...
 		await expect
