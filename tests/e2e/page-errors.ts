@@ -77,14 +77,15 @@ export const FETCH_FAILED = /(?:Failed to fetch|NetworkError when attempting to 
  * livekit-client's error-level logs while LiveKit is down or unreachable, for `room` only:
  * each failed attempt to resume the call's signal connection (`RTCEngine.resumeConnection`
  * logs the error's message: a failed fetch, a read of the signal stream that failed,
- * LiveKit's leave request, or — Firefox — the WebSocket closing during the attempt), and,
+ * LiveKit's leave request, the WebSocket failing while it opens, or — Firefox — closing
+ * during the attempt), and,
  * when the app gives up on a resume that hangs and rejoins, `Room.disconnect()` trying to
  * send "leave" on a signal connection that is not open ("cannot send signal request before
  * connected, type: leave").
  */
 export function livekitOutageLogs(room: string): RegExp {
 	return new RegExp(
-		`^(?:${FETCH_FAILED.source}|error reading from signal stream|Received leave request while trying to \\(re\\)connect|Websocket got closed during a \\(re\\)connection attempt: [^{]*|cannot send signal request before connected, type: leave) \\{room: ${escapeRegExp(room)}[,}]`
+		`^(?:${FETCH_FAILED.source}|error reading from signal stream|Received leave request while trying to \\(re\\)connect|Websocket got closed during a \\(re\\)connection attempt: [^{]*|Encountered websocket error during connection establishment|cannot send signal request before connected, type: leave) \\{room: ${escapeRegExp(room)}[,}]`
 	);
 }
 

@@ -128,6 +128,7 @@ describe('each engine’s wording of a declared failure', () => {
 		errors.record('console', `${APP}/`, log('Failed to fetch'));
 		errors.record('console', `${APP}/`, log('NetworkError when attempting to fetch resource.'));
 		errors.record('console', `${APP}/`, log('Websocket got closed during a (re)connection attempt: '));
+		errors.record('console', `${APP}/`, log('Encountered websocket error during connection establishment'));
 		errors.record('console', `${APP}/`, log('error reading from signal stream'));
 		errors.record('console', `${APP}/`, log('cannot send signal request before connected, type: leave'));
 		errors.record('console', `${APP}/`, log('cannot send signal request before connected, type: offer'));
