@@ -10,6 +10,7 @@ import type { StackInfo } from '../../scripts/stack/index.ts';
 import { startTlsPds, type TlsPds } from '../../scripts/stack/tls-pds.ts';
 import { collectedPageErrors, watchPageErrors } from './page-errors.ts';
 import { newSession, startWebKitDriver, type WebKitDriverService } from './webkit.ts';
+import { redactTokens } from '../e2e/page-errors.ts';
 
 const stackFile = join(import.meta.dirname, '..', '..', '.stack', 'stack.json');
 
@@ -53,7 +54,7 @@ export const test = base.extend<{ stack: StackInfo; autoplay: boolean; driver: W
 		} finally {
 			await driver.quit().catch(() => {});
 		}
-		if (errors.length) throw new Error(`${errors.length} error(s) in the app's pages:\n  ${errors.join('\n  ')}`);
+		if (errors.length) throw new Error(`${errors.length} error(s) in the app's pages:\n  ${errors.map(redactTokens).join('\n  ')}`);
 	}
 });
 
@@ -77,7 +78,14 @@ export async function expectText(driver: WebDriver, locator: By, text: string, t
 			last = found.length ? (await found[0]!.getText()).trim() : '(no element)';
 			return last === text;
 		}, timeoutMs)
-		.catch(() => {
-			throw new Error(`${locator}: expected text "${text}", last seen "${last}"`);
+		.catch(async () => {
+			throw new Error(`${locator}: expected text "${text}", last seen "${last}"\n${await whatIsShown(driver)}`);
 		});
+}
+
+/** The window's address and the start of its text, for a failure's message. */
+async function whatIsShown(driver: WebDriver): Promise<string> {
+	const url = await driver.getCurrentUrl().catch(() => '?');
+	const body = await driver.findElement(By.css('body')).getText().catch(() => '(no body)');
+	return `the window shows ${url}: ${body.replace(/\s+/g, ' ').slice(0, 300)}`;
 }
