@@ -5,7 +5,7 @@ import { chromiumPath, chromiumArgs, firefoxPath, firefoxPrefs } from './tests/e
 // starts (and installs where missing) through the same orchestrator as `npm start`.
 //
 // Every e2e file can run twice: in Chromium and in Firefox (Debian's firefox-esr, driven over
-// WebDriver BiDi; `npm test` runs the Firefox project only when MICROCLIMATE_BROWSERS names it). @playwright/test is pinned to exactly 1.64.1 (and playwright-core with it)
+// WebDriver BiDi). @playwright/test is pinned to exactly 1.64.1 (and playwright-core with it)
 // because 1.65.1 cannot drive Firefox ESR 153: its newContext sends
 // `emulation.setMediaFeaturesOverride`, which ESR 153 answers with "unknown command".
 // Move the pin only together with a Firefox ESR that knows the commands of the new version.

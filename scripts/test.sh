@@ -7,10 +7,8 @@
 # MICROCLIMATE_BROWSERS=chromium,firefox,webkit (any of them) picks engines; arguments go
 # to Playwright, e.g. `npm test -- --project=firefox`.
 #
-# The default is Chromium and the WebKit suite, plus the Chromium <-> Firefox call (run by
-# the Chromium project). The whole suite in Firefox is opt-in (MICROCLIMATE_BROWSERS=
-# chromium,firefox,webkit): its page-error causes are told apart now, but it adds ~25 min,
-# which takes CI past its 45-minute budget on a 2-core machine (README "Browsers").
+# The default is all three: the whole suite in Chromium and again in Firefox, the WebKit
+# suite, and the Chromium <-> Firefox call (run by the Chromium project).
 set -eu
 TOTAL_START=$(date +%s)
 phase() {
@@ -22,7 +20,7 @@ phase() {
   echo "--- $name: $(( $(date +%s) - start )) s"
 }
 projects=""
-for engine in $(echo "${MICROCLIMATE_BROWSERS:-chromium,webkit}" | tr ',' ' '); do
+for engine in $(echo "${MICROCLIMATE_BROWSERS:-chromium,firefox,webkit}" | tr ',' ' '); do
   case $engine in
     chromium|firefox|webkit) projects="$projects --project=$engine" ;;
     *) echo "MICROCLIMATE_BROWSERS: unknown engine '$engine' (use chromium, firefox, webkit)" >&2; exit 2 ;;
@@ -35,7 +33,7 @@ phase "contract (buf lint, buf breaking against proto/released.binpb)" sh -c 'bu
 phase "unit tests (vitest)" vitest run
 # shellcheck disable=SC2086 # $projects is a list of options
 if [ $# -gt 0 ]; then set -- "$@"; else set -- $projects; fi
-phase "end-to-end tests (playwright, real stack: $(echo "${MICROCLIMATE_BROWSERS:-chromium,webkit}" | tr ',' ' ') — per-engine times above)" playwright test "$@"
+phase "end-to-end tests (playwright, real stack: $(echo "${MICROCLIMATE_BROWSERS:-chromium,firefox,webkit}" | tr ',' ' ') — per-engine times above)" playwright test "$@"
 # The replicated stack (Redis, 2 API replicas, 2 LiveKit nodes; README "Running more than one
 # of each"), started once for its own suite (every file in tests/scale) after the main
 # suite's stack is down.
