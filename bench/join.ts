@@ -11,7 +11,9 @@ import { summarize } from './stats.ts';
 import { appJoin, appLeave, appPerson, bareJoinStart, bareJoined, bareLeave, barePerson, lobbyButton } from './voice-people.ts';
 import { armFirstPacket, firstPacketAfter } from './voice-probes.ts';
 
-const ROUNDS = 6;
+const ROUNDS = 10;
+// One identity for every round, as alice is one DID: each round rejoins as someone who just left.
+const BARE_IDENTITY = 'did:plc:benchbare';
 
 /** "step +ms" medians across rounds, in the order they happen. */
 export function medianSteps(rounds: readonly Record<string, number>[], keep: readonly string[]): string {
@@ -44,7 +46,7 @@ export async function joinRows(stack: StackInfo, browser: Browser): Promise<Row[
 				await settle();
 			};
 			const runBare = async () => {
-				const token = await bare.token(`did:plc:benchbare${round}`, 'lobby');
+				const token = await bare.token(BARE_IDENTITY, 'lobby');
 				await armFirstPacket(bareAlice.page);
 				await bareJoinStart(bareAlice, stack, token);
 				base.push(await firstPacketAfter(bareAlice.page, 'connect called'));

@@ -76,6 +76,9 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 	}
 
 	return {
+		// A Room that never connects: prepareConnection warms the server's address, not the
+		// Room (with no LiveKit Cloud token it is one HEAD request, which LiveKit answers with CORS).
+		prepare: (url) => new Room().prepareConnection(url),
 		async connect(url, token, settings, outputDeviceId, l) {
 			await this.disconnect();
 			capture = settings;

@@ -52,6 +52,11 @@ export interface EngineListener {
 }
 
 export interface VoiceEngine {
+	/**
+	 * Warms the connection to a LiveKit server before a join (LiveKit's prepareConnection:
+	 * DNS, TCP and TLS to `url`). Takes no token; never rejects.
+	 */
+	prepare(url: string): Promise<void>;
 	connect(url: string, token: string, capture: CaptureSettings, outputDeviceId: string | undefined, listener: EngineListener): Promise<void>;
 	/** Captures and publishes the mic; resolves to why it could not, or undefined. */
 	publishMic(muted: boolean): Promise<MicProblem | undefined>;

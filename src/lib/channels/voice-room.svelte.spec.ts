@@ -12,6 +12,7 @@ class FakeEngine implements VoiceEngine {
 	published: boolean | undefined;
 	micProblem: MicProblem | undefined;
 	gains = new Map<string, number>();
+	prepare = vi.fn(async () => {});
 	connect = vi.fn(async (url: string, token: string, _c: unknown, _o: unknown, l: EngineListener) => {
 		this.connects.push({ url, token });
 		this.listener = l;
@@ -82,6 +83,42 @@ describe('VoiceRoom', () => {
 		expect(t.loads).toHaveBeenCalledOnce();
 		expect(t.engine.disconnect).toHaveBeenCalled();
 		expect(t.sounds.joined).toHaveBeenCalledTimes(2);
+	});
+
+	it('a Join about to be tapped loads the engine and asks the server nothing; the tap reuses that engine', async () => {
+		t.room.prepare();
+		await vi.waitFor(() => expect(t.loads).toHaveBeenCalledOnce());
+		expect(t.requested).toEqual([]);
+		expect(t.engine.prepare).not.toHaveBeenCalled(); // no grant yet: no LiveKit URL known
+		await t.room.join('lobby');
+		expect(t.loads).toHaveBeenCalledOnce();
+		expect(t.engine.connects).toEqual([{ url: 'ws://lk', token: 't-lobby-1' }]);
+	});
+
+	it('after a call, a Join about to be tapped warms the last grant\'s LiveKit server; in a call it does nothing', async () => {
+		await t.room.join('lobby');
+		t.room.prepare();
+		expect(t.engine.prepare).not.toHaveBeenCalled();
+		await t.room.leave();
+		t.room.prepare();
+		await vi.waitFor(() => expect(t.engine.prepare).toHaveBeenCalledWith('ws://lk'));
+		expect(t.requested).toEqual(['lobby']);
+	});
+
+	it('asks for the token first in the tap, then opens the call audio before anything is awaited', async () => {
+		const order: string[] = [];
+		const client = {
+			getChannelToken: () => {
+				order.push('token');
+				return Promise.resolve({ livekitUrl: 'ws://lk', token: 't' });
+			}
+		} as unknown as ReturnType<typeof t.deps.client>;
+		const audio = { open: () => void order.push('audio'), close: () => {} };
+		const room = new VoiceRoom({ ...t.deps, client: () => client, audio });
+		const joined = room.join('lobby');
+		expect(order).toEqual(['token', 'audio']); // both before join's first await
+		await joined;
+		expect(room.status).toBe('connected');
 	});
 
 	it('loads the engine while the token request is still in flight, not after it', async () => {

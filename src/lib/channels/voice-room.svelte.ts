@@ -16,6 +16,7 @@ import { Mixer } from './mixer.svelte.js';
 import { backoffDelay } from './backoff.js';
 import { describeJoinError } from './call-errors.js';
 import { UNSUPPORTED_TEXT } from './call-support.js';
+import { EngineLoader } from './engine-loader.js';
 
 /**
  * How long LiveKit may try to resume a call by itself before the app rejoins with a fresh
@@ -62,6 +63,7 @@ export class VoiceRoom {
 	#error = $state<string>();
 	#ended = $state.raw<EndedCall>();
 	#engine: VoiceEngine | undefined;
+	readonly #loader: EngineLoader;
 	#generation = 0;
 	#releaseWakeLock: (() => void) | undefined;
 	#stopMeter: (() => void) | undefined;
@@ -71,6 +73,7 @@ export class VoiceRoom {
 
 	constructor(deps: VoiceRoomDeps) {
 		this.#deps = deps;
+		this.#loader = new EngineLoader(deps.engine);
 	}
 
 	get channelId() { return this.#channelId; }
@@ -88,29 +91,48 @@ export class VoiceRoom {
 	/** The call the server ended (another device took it…); cleared by the next join. */
 	get ended() { return this.#ended; }
 
+	/**
+	 * A join looks near (a press on, or focus in, a Join button): loads the engine and warms
+	 * the way to LiveKit (engine-loader.ts). In a call both are warm already.
+	 */
+	prepare(): void {
+		if (this.#status === 'idle' && this.#deps.supported()) this.#loader.prepare();
+	}
+
 	/** Joins `channelId`, leaving any other channel first (one tap switches). */
 	async join(channelId: string): Promise<void> {
 		if (this.#channelId === channelId && this.#status !== 'idle') return;
 		if (!this.#deps.supported()) return this.#fail(UNSUPPORTED_TEXT);
+		// The token request leaves first; the rest of the tap (the AudioContext, leaving the
+		// other channel) runs while it travels. Leaving is safe to overlap: the old call's
+		// events are cut off (generation, engine listener) before any answer can arrive.
+		const grant = this.#requestGrant(channelId);
+		grant.catch(() => {}); // awaited in #connect, after the disconnect below
 		this.#deps.audio.open(); // before any await: Safari starts sound only inside the tap
 		if (this.#channelId) await this.#disconnect();
 		this.#channelId = channelId;
 		this.#error = undefined;
 		this.#ended = undefined;
 		this.#releaseWakeLock ??= this.#deps.holdWakeLock();
-		await this.#connect(++this.#generation, 0);
+		await this.#connect(++this.#generation, 0, grant);
 	}
 
-	async #connect(generation: number, attempt: number): Promise<void> {
+	#requestGrant(channelId: string): Promise<{ livekitUrl: string; token: string }> {
+		try {
+			return this.#deps.client().getChannelToken({ channelId });
+		} catch (err) {
+			return Promise.reject(err); // no session: judged with the other join errors
+		}
+	}
+
+	async #connect(generation: number, attempt: number, early?: Promise<{ livekitUrl: string; token: string }>): Promise<void> {
 		const channelId = this.#channelId!;
 		this.#status = attempt ? 'reconnecting' : 'connecting';
 		try {
 			// The token request and (on the first join) the engine's chunk travel together.
-			const [grant, engine] = await Promise.all([
-				this.#deps.client().getChannelToken({ channelId }),
-				this.#engine ?? this.#deps.engine()
-			]);
+			const [grant, engine] = await Promise.all([early ?? this.#requestGrant(channelId), this.#engine ?? this.#loader.engine()]);
 			this.#engine ??= engine;
+			this.#loader.remember(grant.livekitUrl);
 			if (generation !== this.#generation) return;
 			const p = this.#deps.prefs();
 			await engine.connect(grant.livekitUrl, grant.token, { echoCancellation: p.echoCancellation, noiseSuppression: p.noiseSuppression, autoGainControl: p.autoGainControl, deviceId: p.inputDeviceId || undefined }, p.outputDeviceId || undefined, {
