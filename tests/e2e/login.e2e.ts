@@ -97,6 +97,8 @@ test.describe('sign-in refusals', () => {
 	test('an unreachable server', async ({ page, pageErrors }) => {
 		pageErrors.expectFailedRequest(/http:\/\/127\.0\.0\.1:9\/[^)]*/);
 		await page.goto('/connect');
+		// She changes the server once the screen has shown the default one (its check done).
+		await expect(page.getByTestId('server-name')).toBeVisible();
 		await page.getByLabel('Server').fill('http://127.0.0.1:9');
 		await page.getByRole('button', { name: 'Check' }).click();
 		await page.getByLabel('Handle').fill('alice.test');
@@ -109,6 +111,8 @@ test.describe('sign-in refusals', () => {
 		// The PDS answers the server-info call with 404: that is how the app finds out.
 		pageErrors.expectFailedRequest(/http:\/\/[^)]*\/microclimate\.auth\.v1\.AuthService\/GetServerInfo/);
 		await page.goto('/connect');
+		// She changes the server once the screen has shown the default one (its check done).
+		await expect(page.getByTestId('server-name')).toBeVisible();
 		await page.getByLabel('Server').fill(stack.pds);
 		await page.getByRole('button', { name: 'Check' }).click();
 		await expect(page.getByTestId('server-status')).toContainText('is not a Microclimate server');
