@@ -69,6 +69,19 @@ test('/connect paints its heading and form before any JavaScript runs, then hydr
 	await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
 });
 
+test('what she types before the JavaScript has arrived is kept when the page hydrates', async ({ page, pageErrors }) => {
+	pageErrors.expectFailedRequest(/http:\/\/127\.0\.0\.1:9\/[^)]*/);
+	const scripts = await hold(page, SCRIPTS);
+	await page.goto('/connect', { waitUntil: 'commit' });
+	await page.getByLabel('Server').fill('http://127.0.0.1:9');
+	await page.getByLabel('Handle').fill('alice.test');
+	await scripts.release();
+	// Hydrated: the app checks the server in the field, hers, not the default one.
+	await expect(page.getByTestId('server-status')).toHaveText("Can't reach 127.0.0.1:9. Check the address and your connection.");
+	await expect(page.getByLabel('Server')).toHaveValue('http://127.0.0.1:9');
+	await expect(page.getByLabel('Handle')).toHaveValue('alice.test');
+});
+
 test('the OAuth client is fetched after the first paint, not with the first screen', async ({ page }) => {
 	const oauth = oauthChunk();
 	await page.goto('/connect');
