@@ -11,7 +11,7 @@ import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { startStack } from '../scripts/stack/index.ts';
 import { chromiumArgs } from '../tests/e2e/browser.ts';
-import { openSignInPopup, passPdsSignIn } from '../tests/e2e/sign-in.ts';
+import { atConsentPage, untilSignedIn } from './login.ts';
 import { requestWaterfall, summarizeTrace, type TraceEvent } from './trace-summary.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -23,24 +23,15 @@ async function main(): Promise<void> {
 	try {
 		const alice = stack.info.accounts.find((a) => a.handle === 'alice.test')!;
 		for (let round = 0; round < rounds; round++) {
-			const context = await browser.newContext({ baseURL: stack.info.app });
-			const page = await context.newPage();
-			const popup = await openSignInPopup(page, alice.handle);
-			await passPdsSignIn(popup, alice);
-			const authorize = popup.getByRole('button', { name: 'Authorize' });
-			await authorize.waitFor();
-			let callbackAt = 0;
-			popup.on('request', (r) => {
-				if (!callbackAt && r.url().startsWith(`${stack.info.app}/oauth/callback`)) callbackAt = Date.now();
-			});
+			const { context, page, authorize, callbackAt } = await atConsentPage(browser, stack.info.app, alice);
 			await browser.startTracing(undefined, {
 				categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'disabled-by-default-v8.cpu_profiler', 'blink.user_timing', 'loading', 'netlog']
 			});
 			await authorize.click();
-			await page.waitForFunction((text) => document.body.innerText.includes(text), `Signed in as @${alice.handle}`, { polling: 'raf' });
-			const doneAt = Date.now();
+			await untilSignedIn(page, alice.handle);
+			const doneAt = performance.now();
 			const trace = JSON.parse((await browser.stopTracing()).toString('utf8')) as { traceEvents: TraceEvent[] };
-			console.log(`\n=== round ${round + 1}: callback to signed-in ${doneAt - callbackAt} ms (wall clock, Playwright's view)`);
+			console.log(`\n=== round ${round + 1}: callback to signed-in ${(doneAt - (callbackAt() ?? Number.NaN)).toFixed(0)} ms (wall clock, Playwright's view)`);
 			console.log(summarizeTrace(trace.traceEvents, stack.info.app));
 			console.log(requestWaterfall(trace.traceEvents, `${stack.info.app}/oauth/callback`));
 			if (round === rounds - 1) {
