@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { STACK_DIR } from './config.js';
+import { wipeRedisData } from './redis.js';
 import type { Restartable } from './restartable.js';
 
 export const CONTROL_SOCKET = path.join(STACK_DIR, 'control.sock');
@@ -26,7 +27,8 @@ export interface ControlledParts {
 
 /**
  * `<part>/stop`, `<part>/start`, `<part>/restart` for api, envoy, livekit and pds, plus
- * `api/kill` and `envoy/kill` (SIGKILL, like a crash). Each answers once the part is down,
+ * `api/kill` and `envoy/kill` (SIGKILL, like a crash), and `redis/wipe` (Redis back empty, as
+ * after a data loss). Each answers once the part is down,
  * or once it is up and passes its health check again.
  */
 export function controlActions(parts: ControlledParts): ControlActions {
@@ -52,6 +54,15 @@ export function controlActions(parts: ControlledParts): ControlActions {
     actions[`${key}/restart`] = async () => {
       await actions[`${key}/stop`]!();
       await actions[`${key}/start`]!();
+    };
+  }
+  const redis = parts.redis;
+  if (redis) {
+    // Data loss: Redis comes back empty (its restart keeps its append-only file).
+    actions['redis/wipe'] = async () => {
+      await redis.stop({ abrupt: true });
+      wipeRedisData();
+      await redis.start();
     };
   }
   return actions;

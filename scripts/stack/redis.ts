@@ -1,5 +1,9 @@
-// Redis for the replicated stack: Debian's redis-server on loopback, with a password and no
-// persistence (a restart starts empty, which is the fault the scale tests recover from).
+// Redis for the replicated stack: Debian's redis-server on loopback, with a password and an
+// append-only file, as a real deployment keeps one: LiveKit's nodes keep their room-to-node map
+// in Redis, and a Redis that comes back empty lets a later join to a live room create a second
+// copy of it on the other node (the people in the two copies cannot hear each other). So a
+// restart keeps what was written (fsync every second); the stack starts from an empty one, and
+// `redis/wipe` empties it on purpose (the data-loss fault the scale tests recover from).
 // The password is random per stack and lives only in owner-only files in .stack/ (the
 // Redis config and the LiveKit node configs) and in the API replicas' environment: never
 // on a command line, where `ps` would show it.
@@ -36,18 +40,25 @@ export function redisAnswers(redis: RedisEndpoint): Promise<boolean> {
 export interface RedisPlace {
   dir: string;
   name: string;
+  /** Keep an append-only file in `dir` (the stack's); a test's Redis keeps nothing. */
+  persist?: boolean;
 }
 
-const STACK_REDIS: RedisPlace = { dir: path.join(STACK_DIR, 'redis'), name: 'Redis' };
+const STACK_REDIS: RedisPlace = { dir: path.join(STACK_DIR, 'redis'), name: 'Redis', persist: true };
+
+/** Deletes what a stopped Redis persisted, so its next start is empty. */
+export function wipeRedisData(place: RedisPlace = STACK_REDIS): void {
+  for (const name of ['appendonlydir', 'dump.rdb']) fs.rmSync(path.join(place.dir, name), { recursive: true, force: true });
+}
 
 /**
  * The one way a redis-server is started, by the stack and by the tests that need a real one
- * (server/store/testing-redis.ts): loopback, the password in an owner-only config file, no
- * persistence; resolves once it answers AUTH + PING.
+ * (server/store/testing-redis.ts): loopback, the password in an owner-only config file, an
+ * append-only file only where `place.persist` says so; resolves once it answers AUTH + PING.
  */
 export async function startRedis(bin: string, redis: RedisEndpoint, track: Track, timeoutMs: number, place: RedisPlace = STACK_REDIS): Promise<void> {
   const t0 = performance.now();
-  const { dir, name } = place;
+  const { dir, name, persist = false } = place;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const config = path.join(dir, 'redis.conf');
   fs.writeFileSync(
@@ -57,9 +68,9 @@ export async function startRedis(bin: string, redis: RedisEndpoint, track: Track
       `bind ${HOST}`,
       'protected-mode yes',
       `requirepass ${redis.password}`,
-      // No persistence: nothing survives a restart, on purpose.
       'save ""',
-      'appendonly no',
+      persist ? 'appendonly yes' : 'appendonly no',
+      'appendfsync everysec',
       `dir ${dir}`,
       'daemonize no',
       'logfile ""',

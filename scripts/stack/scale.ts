@@ -5,7 +5,7 @@
 // after these, in index.ts, like the single stack's.
 import { HOST, type Ports, type ScalePorts } from './config.js';
 import { startApiServer, startLiveKit, type ApiServerEnv, type Track } from './components.js';
-import { newRedisEndpoint, startRedis } from './redis.js';
+import { newRedisEndpoint, startRedis, wipeRedisData } from './redis.js';
 import { Restartable } from './restartable.js';
 import { livekitNodeConfig, redisUrl } from './scale-config.js';
 
@@ -93,6 +93,7 @@ export function scaleParts({ ports, track, timeoutMs, bins, apiEntry, apiEnv }: 
       })),
     },
     async start() {
+      wipeRedisData(); // a new stack starts from an empty Redis; its restarts keep the data
       await redisPart.start();
       // Both replicas share the data dir, hence the session signing key: replica 1 creates it.
       await Promise.all([lk1.start(), lk2.start(), api1.start().then(() => api2.start())]);
