@@ -336,6 +336,29 @@ describe('VoiceRoom', () => {
 		expect(t.audio.close).not.toHaveBeenCalled();
 	});
 
+	it('a join attempt that fails is retried by one chain of attempts, though LiveKit also reports its room disconnected', async () => {
+		// livekit-client ends the Room of a failed connect (Disconnected), then rejects connect.
+		const failing = async (_u: string, _t: string, _c: unknown, _o: unknown, l: EngineListener) => {
+			l.link('connecting');
+			l.link('disconnected', 'lost');
+			throw new Error('could not establish signal connection: websocket closed');
+		};
+		t.engine.connect.mockImplementationOnce(failing).mockImplementationOnce(failing);
+		vi.useFakeTimers();
+		try {
+			const joined = t.room.join('lobby');
+			await vi.advanceTimersByTimeAsync(30_000); // far past every retry's backoff
+			await joined;
+		} finally {
+			vi.useRealTimers();
+		}
+		expect(t.room.status).toBe('connected');
+		// Two failures, one success: three connects and three tokens, never one more.
+		expect(t.engine.connect).toHaveBeenCalledTimes(3);
+		expect(t.requested).toEqual(['lobby', 'lobby', 'lobby']);
+		expect(t.engine.disconnect).toHaveBeenCalledTimes(2);
+	});
+
 	for (const end of ['replaced', 'removed', 'closed'] as const) {
 		it(`a call the server ended (${end}) is final: never rejoined, and says why`, async () => {
 			await t.room.join('lobby');

@@ -68,6 +68,8 @@ export class VoiceRoom {
 	#releaseWakeLock: (() => void) | undefined;
 	#stopMeter: (() => void) | undefined;
 	#resumeDeadline: ReturnType<typeof setTimeout> | undefined;
+	/** An engine.connect in flight: its failure is reported by its rejection, not by link(). */
+	#connectPending: object | undefined;
 
 	readonly #deps: VoiceRoomDeps;
 
@@ -135,12 +137,13 @@ export class VoiceRoom {
 			this.#loader.remember(grant.livekitUrl);
 			if (generation !== this.#generation) return;
 			const p = this.#deps.prefs();
+			const pending = (this.#connectPending = {});
 			await engine.connect(grant.livekitUrl, grant.token, { echoCancellation: p.echoCancellation, noiseSuppression: p.noiseSuppression, autoGainControl: p.autoGainControl, deviceId: p.inputDeviceId || undefined }, p.outputDeviceId || undefined, {
 				link: (state, cause) => generation === this.#generation && this.#onLink(state, cause, generation),
 				people: (list) => generation === this.#generation && this.#onPeople(list),
 				audioBlocked: (blocked) => (this.#audioBlocked = blocked),
 				micTrack: (track) => generation === this.#generation && this.#meter(track)
-			});
+			}).finally(() => this.#connectPending === pending && (this.#connectPending = undefined));
 			if (generation !== this.#generation) return void engine.disconnect();
 			this.#status = 'connected';
 			this.#deps.announce(attempt ? 'Reconnected.' : 'Connected.');
@@ -161,6 +164,10 @@ export class VoiceRoom {
 		if (state !== 'reconnecting') this.#stopResumeDeadline();
 		else this.#resumeDeadline ??= setTimeout(() => this.#resumeStalled(generation), RESUME_DEADLINE_MS);
 		if (state === 'disconnected') {
+			// A join attempt that fails also ends its room (livekit-client emits Disconnected, then
+			// rejects connect): the rejection retries it. Rejoining here too started a second
+			// chain of attempts, each one's connect cutting off the other's call.
+			if (this.#connectPending) return;
 			if (cause === 'replaced' || cause === 'removed' || cause === 'closed') return this.#endFor(cause);
 			if (cause !== 'lost') return;
 			this.#deps.announce('Connection lost. Reconnecting…');
