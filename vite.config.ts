@@ -4,7 +4,7 @@ import { SvelteKitPWA, type SvelteKitPWAOptions } from '@vite-pwa/sveltekit';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { clientMetadataPlugin } from './scripts/client-metadata.ts';
-import { leaveOutLazyChunks } from './scripts/pwa/lazy-chunks.js';
+import { leaveOutLazyChunks, precachePrerenderedPages } from './scripts/pwa/lazy-chunks.js';
 
 const THEME = '#0f1720';
 
@@ -37,10 +37,12 @@ const pwa: SvelteKitPWAOptions = {
 	},
 	workbox: {
 		globPatterns: ['client/**/*.{js,css,ico,png,svg,webmanifest}'],
+		// Static routes for the immutable files, added when the worker installs (static/sw-routes.js).
+		importScripts: ['/sw-routes.js'],
 		cleanupOutdatedCaches: true,
 		// Navigations the SPA must not answer: files a person or an OAuth server may open.
 		// /oauth/callback is an app route and gets the app shell like every other screen.
-		navigateFallbackDenylist: [/^\/\.well-known\//, /^\/client-metadata\.json$/, /^\/sw\.js$/, /^\/workbox-/],
+		navigateFallbackDenylist: [/^\/\.well-known\//, /^\/client-metadata\.json$/, /^\/sw\.js$/, /^\/sw-routes\.js$/, /^\/workbox-/],
 		// Only the app's own hashed chunks are cached at runtime (the lazy ones, on first use).
 		// No route matches another origin, so gRPC-Web, the OAuth servers and LiveKit always
 		// go to the network untouched.
@@ -75,7 +77,7 @@ function precacheShellOnly(options: SvelteKitPWAOptions): Plugin {
 				if (files.length) console.log(`[pwa] not precached (loaded on demand): ${files.join(', ')}`);
 			});
 			Object.defineProperty(transform, 'name', { value: 'leaveOutLazyChunksTransform' });
-			transforms.unshift(transform);
+			transforms.unshift(transform, precachePrerenderedPages(clientDir, ['connect']));
 		}
 	};
 }

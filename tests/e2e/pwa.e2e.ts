@@ -21,6 +21,33 @@ test.describe('service worker', () => {
 		for (const f of lazy) expect(precached).not.toContain(`/${f}`);
 	});
 
+	test('a start at /connect is answered by the worker with the prerendered form; in Chromium the immutable files skip its JavaScript (static routes)', async ({ page, context, browserName, pageErrors }) => {
+		pageErrors.expect(/^Failed to load resource: net::ERR_INTERNET_DISCONNECTED\b/);
+		pageErrors.expectFailedRequest(/.*/); // offline, the server check gets no answer
+		await page.goto('/connect');
+		expect(await activeWorkerPrecache(page)).toContain('/connect');
+		await context.setOffline(true);
+		await page.reload();
+		await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+		// What the worker answers for /connect (the network is gone): the prerendered page, its
+		// form in the HTML, not the empty SPA shell (200.html).
+		const html = await page.evaluate(() => fetch('/connect').then((r) => r.text()));
+		expect(html).toContain('id="server-status"');
+		expect(html).toContain('Sign in');
+		await context.setOffline(false);
+		await page.reload();
+		await expect(page.locator('#server-status.ok')).toBeVisible();
+		const sources = await page.evaluate(() =>
+			(performance.getEntriesByType('resource') as (PerformanceResourceTiming & { workerMatchedSourceType?: string })[])
+				.filter((e) => new URL(e.name).pathname.startsWith('/_app/immutable/'))
+				.map((e) => ({ name: e.name, source: e.workerMatchedSourceType, bytes: e.transferSize }))
+		);
+		expect(sources.length).toBeGreaterThan(10);
+		// Nothing immutable crossed the network on the second start.
+		for (const s of sources) expect(s.bytes, s.name).toBe(0);
+		if (browserName === 'chromium') for (const s of sources) expect(s.source, s.name).toBe('cache');
+	});
+
 	test('offline, a reload shows the signed-in shell and "Offline"; back online the channels return by themselves', async ({ page, context, stack, pageErrors }) => {
 		// Requests the app makes while offline fail, and the browser says so: Chromium names the
 		// offline state, Firefox reports each request to the API server that got no answer.
