@@ -8,11 +8,27 @@ import { httpGet, startProcess, waitHealthy, type SpawnOptions } from './process
 export type Track = (component: { name: string; stop(options?: { abrupt?: boolean }): Promise<void> }) => void;
 const url = (port: number) => `http://${HOST}:${port}`;
 
+// The API server's default ports (50051...) lie in Linux's ephemeral range (32768-60999): an
+// outgoing connection of another part can hold one as its local port for a moment, and the
+// part's listen() then fails with EADDRINUSE (seen once in a fresh-clone run). A part that
+// exits for that reason is started again, a few times, a second apart.
+const PORT_RETRIES = 3;
+
 async function launch(spec: SpawnOptions, what: string, check: () => Promise<boolean>, track: Track, timeoutMs: number) {
   const t0 = performance.now();
-  const proc = startProcess(spec);
-  track(proc);
-  await waitHealthy(proc, spec.name, what, check, timeoutMs);
+  for (let attempt = 1; ; attempt++) {
+    const proc = startProcess(spec);
+    track(proc);
+    try {
+      await waitHealthy(proc, spec.name, what, check, timeoutMs);
+      break;
+    } catch (err) {
+      const exited = proc.child.exitCode !== null || proc.child.signalCode !== null;
+      if (!exited || attempt > PORT_RETRIES || !(err instanceof Error && /EADDRINUSE/.test(err.message))) throw err;
+      log(`${spec.name}: its port was in use (EADDRINUSE); starting it again in 1 s (attempt ${attempt + 1})`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
   log(`${spec.name} ready: ${what} (${since(t0)})`);
 }
 
