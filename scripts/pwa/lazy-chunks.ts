@@ -1,4 +1,5 @@
-// Which built files the service worker leaves out of its precache.
+// Which built files the service worker leaves out of its precache (the lazy chunks), and
+// which it adds that the glob cannot see yet (the prerendered pages).
 //
 // The precache is the app shell: whatever SvelteKit's entry points and route nodes import
 // statically, so every screen starts offline. What the app loads with import() on demand

@@ -1,7 +1,7 @@
 // One call across the replicated stack: alice in zone 1 (API replica 1, LiveKit node 1),
 // bob in zone 2 (API replica 2, LiveKit node 2), and a watcher in zone 1 whose channel list
 // streams from replica 1. Then the faults: replica 1 killed mid-call, LiveKit node 2
-// killed mid-call, Redis restarted. Which replica and node served whom is read from the
+// killed mid-call, Redis restarted, Redis emptied. Which replica and node served whom is read from the
 // parts' own records (topology.ts), never from a hook in the server.
 import { readFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
@@ -17,12 +17,24 @@ import { GET_CHANNEL_TOKEN, countRpc, envoyHostStats, hostHealth, hostOf, person
 const stack = JSON.parse(readFileSync(joinPath(import.meta.dirname, '..', '..', '.stack', 'stack.json'), 'utf8')) as StackInfo;
 const ALICE = 440;
 const BOB = 880;
-const lobby = (p: Person) => p.page.locator('[data-channel="lobby"]');
-const inLobby = (p: Person, handle: string) => lobby(p).locator('.person', { hasText: `@${handle}` });
+const LOBBY = { id: 'lobby', name: /Lobby/ };
+const MUSIC = { id: 'music', name: /Music/ };
+type Channel = typeof LOBBY;
+const card = (p: Person, channel: Channel) => p.page.locator(`[data-channel="${channel.id}"]`);
+const inChannel = (p: Person, handle: string, channel: Channel = LOBBY) => card(p, channel).locator('.person', { hasText: `@${handle}` });
+const inLobby = (p: Person, handle: string) => inChannel(p, handle);
 
-async function join(p: Person): Promise<void> {
-	await lobby(p).getByRole('button', { name: /Lobby/ }).click();
-	await expect(p.page.getByTestId('call-status')).toHaveText('Connected', { timeout: 30_000 });
+async function join(p: Person, channel: Channel = LOBBY, timeout = 30_000): Promise<void> {
+	await card(p, channel).getByRole('button', { name: channel.name }).click();
+	await expect(p.page.getByTestId('call-status')).toHaveText('Connected', { timeout });
+}
+
+/** Energy each of `a` and `b` hears, sampled back to back in windows of 0.5 s for `ms`. */
+async function energySamples(a: Person, b: Person, ms: number): Promise<number[]> {
+	const samples: number[] = [];
+	const from = Date.now();
+	while (Date.now() - from < ms) samples.push(...(await Promise.all([energyGrowth(a.page, 500), energyGrowth(b.page, 500)])));
+	return samples;
 }
 
 async function hearEachOther(a: Person, aTone: number, b: Person, bTone: number, timeout = 60_000): Promise<void> {
@@ -117,11 +129,7 @@ test.describe('one call across two API replicas and two LiveKit nodes', () => {
 		await sendControl('api/kill');
 		const killed = Date.now();
 		// Audio: sampled back to back for 6 s from the kill on; every sample carries sound.
-		const samples: number[] = [];
-		while (Date.now() - killed < 6000) {
-			const [a, b] = await Promise.all([energyGrowth(alice.page, 500), energyGrowth(bob.page, 500)]);
-			samples.push(a, b);
-		}
+		const samples = await energySamples(alice, bob, 6000);
 		console.log(`[scale] audio after killing replica 1: ${samples.length} samples of 0.5 s, lowest energy ${Math.min(...samples).toFixed(3)}`);
 		expect(Math.min(...samples)).toBeGreaterThan(0.01);
 
@@ -176,8 +184,7 @@ test.describe('one call across two API replicas and two LiveKit nodes', () => {
 		await sendControl('redis/restart');
 		const restarted = Date.now();
 		// Media never passes through Redis: sampled back to back for 4 s, every sample carries sound.
-		const samples: number[] = [];
-		while (Date.now() - restarted < 4000) samples.push(...(await Promise.all([energyGrowth(alice.page, 500), energyGrowth(bob.page, 500)])));
+		const samples = await energySamples(alice, bob, 4000);
 		expect(Math.min(...samples), 'audio while Redis restarts').toBeGreaterThan(0.01);
 		// A fresh sign-in through each replica (the replay cache and rate limits live in Redis).
 		await expect.poll(() => scriptSignInThrough(stack, 'bob.test', 1).then(() => true, () => false), { timeout: 30_000, intervals: [250] }).toBe(true);
@@ -211,13 +218,9 @@ test.describe('one call across two API replicas and two LiveKit nodes', () => {
 			await p.page.getByRole('button', { name: 'Leave channel' }).click();
 			await expect(inLobby(watcher, handle)).toHaveCount(0, { timeout: 10_000 });
 		}
-		const music = (p: Person) => p.page.locator('[data-channel="music"]');
-		for (const p of [bob, alice]) {
-			await music(p).getByRole('button', { name: /Music/ }).click();
-			await expect(p.page.getByTestId('call-status')).toHaveText('Connected', { timeout: 60_000 });
-		}
-		await expect(music(watcher).locator('.person', { hasText: '@alice.test' })).toBeVisible({ timeout: 10_000 });
-		await expect(music(watcher).locator('.person', { hasText: '@bob.test' })).toBeVisible({ timeout: 10_000 });
+		for (const p of [bob, alice]) await join(p, MUSIC, 60_000);
+		await expect(inChannel(watcher, 'alice.test', MUSIC)).toBeVisible({ timeout: 10_000 });
+		await expect(inChannel(watcher, 'bob.test', MUSIC)).toBeVisible({ timeout: 10_000 });
 		await hearEachOther(alice, ALICE, bob, BOB);
 		console.log(`[scale] Redis emptied: sign-in works again after ${signIn} ms; a new call hears both ways after ${Date.now() - wiped} ms`);
 	});
