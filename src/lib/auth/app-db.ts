@@ -49,6 +49,15 @@ function open(): Promise<IDBDatabase> {
 	return attempt;
 }
 
+/**
+ * Starts opening the database now, so the first read (the session gate of every screen)
+ * finds the connection open or on its way instead of opening it then. A failure here is
+ * not kept: that first read opens again and reports it.
+ */
+export function openEarly(): void {
+	open().catch(() => {});
+}
+
 function forget(attempt: Promise<IDBDatabase>): void {
 	if (opening === attempt) opening = undefined;
 }
