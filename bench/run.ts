@@ -44,6 +44,9 @@ async function main(): Promise<void> {
 	try {
 		await step('bundle', 'bundle sizes', () => bundleRows());
 		await step('startup', 'cold and warm start', () => startupRows(stack.info, browser));
+		// Page-load figures first, on a quiet stack: Lighthouse scores CPU time, and the load
+		// steps below (1,000 presence streams, an SFU restart) leave the server busy a while.
+		await step('lighthouse', 'Lighthouse mobile', () => lighthouseRows(stack.info));
 		await step('login', 'login', () => loginRows(stack.info, browser));
 		await step('rpc', 'RPC through Envoy vs direct', () => rpcRows(stack.info));
 		await step('join', 'join', () => joinRows(stack.info, browser));
@@ -51,7 +54,6 @@ async function main(): Promise<void> {
 		await step('reconnect', 'reconnect after an SFU restart', () => reconnectRows(stack.info, browser));
 		await step('presence', 'presence fan-out', () => presenceRows(stack.info));
 		await step('store', 'CreateSession on Redis vs in memory', () => storeLatencyRows(stack.info));
-		await step('lighthouse', 'Lighthouse mobile', () => lighthouseRows(stack.info));
 	} finally {
 		await browser.close();
 		await stack.stop();
