@@ -77,7 +77,7 @@ function precacheShellOnly(options: SvelteKitPWAOptions): Plugin {
 				if (files.length) console.log(`[pwa] not precached (loaded on demand): ${files.join(', ')}`);
 			});
 			Object.defineProperty(transform, 'name', { value: 'leaveOutLazyChunksTransform' });
-			transforms.unshift(transform, precachePrerenderedPages(clientDir, ['connect']));
+			transforms.unshift(transform, precachePrerenderedPages(clientDir, ['connect', '']));
 		}
 	};
 }

@@ -83,18 +83,18 @@ export function leaveOutLazyChunks(clientDir: string, report: (files: string[]) 
 }
 
 /**
- * A Workbox manifest transform that precaches the prerendered pages (`/connect`), so the
- * worker answers a start there with the painted form, as the server does, not with the empty
- * SPA shell. The worker is generated before SvelteKit prerenders, so the pages of this build are
- * not on disk yet: their revision is the build's (SvelteKit's `_app/version.json`), as for the
- * shell's.
+ * A Workbox manifest transform that precaches the prerendered pages (`/connect`'s form, the
+ * channel list's shell at `/`, given as '' ), so the worker answers a start there with what
+ * the server sends, not with the generic SPA shell. The worker is generated before SvelteKit
+ * prerenders, so the pages of this build are not on disk yet: their revision is the build's
+ * (SvelteKit's `_app/version.json`), as for the shell's.
  */
 export function precachePrerenderedPages(clientDir: string, pages: string[]): ManifestTransform {
 	return async (entries) => {
 		const revision = crypto.createHash('md5').update(fs.readFileSync(path.join(clientDir, '_app', 'version.json'))).digest('hex');
 		// A page left on disk by the previous build would be globbed with its old content.
-		const stale = new Set(pages.map((page) => `prerendered/pages/${page}.html`));
+		const stale = new Set(pages.map((page) => `prerendered/pages/${page || 'index'}.html`));
 		const manifest = entries.filter((entry) => !stale.has(entry.url));
-		return { manifest: [...manifest, ...pages.map((url) => ({ url, revision, size: 0 }))], warnings: [] };
+		return { manifest: [...manifest, ...pages.map((page) => ({ url: page || '/', revision, size: 0 }))], warnings: [] };
 	};
 }

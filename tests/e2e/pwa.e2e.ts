@@ -48,6 +48,21 @@ test.describe('service worker', () => {
 		if (browserName === 'chromium') for (const s of sources) expect(s.source, s.name).toBe('cache');
 	});
 
+	test('a start at / gets the channel list shell, with the module preloads of that screen in its HTML', async ({ page, stack }) => {
+		await signIn(page, account(stack, 'alice.test'));
+		await expect(page.getByText('Lobby')).toBeVisible();
+		expect(await activeWorkerPrecache(page)).toContain('/');
+		// A start at the manifest's start_url, answered by the worker.
+		await page.goto('/');
+		await expect(page.getByText('Lobby')).toBeVisible();
+		const html = await page.evaluate(() => fetch('/').then((r) => r.text()));
+		const preloaded = [...html.matchAll(/<link href="([^"]+)" rel="modulepreload">/g)].map((m) => new URL(m[1]!, `${stack.app}/`).pathname);
+		const { files } = firstScreenJs('/(app)');
+		expect(files.length).toBeGreaterThan(10);
+		// Every file of the screen is asked for while the HTML is parsed, not after the boot found it.
+		for (const f of files) expect(preloaded, f.file).toContain(`/${f.file}`);
+	});
+
 	test('offline, a reload shows the signed-in shell and "Offline"; back online the channels return by themselves', async ({ page, context, stack, pageErrors }) => {
 		// Requests the app makes while offline fail, and the browser says so: Chromium names the
 		// offline state, Firefox reports each request to the API server that got no answer.
