@@ -51,8 +51,9 @@ const config = {
 	preprocess: vitePreprocess(),
 	compilerOptions: { runes: true },
 	kit: {
-		// SPA: nothing is prerendered; every unknown path falls back to 200.html, which a
-		// static server in single-page mode serves (index.html would clash with prerendering).
+		// SPA: only two shells are prerendered (/connect's form, and / as the channel list's
+		// shell with its module preloads); every other path falls back to 200.html, which a
+		// static server in single-page mode serves (index.html is the prerendered /).
 		// precompress writes a .br and a .gz beside every file, so a static host sends the
 		// small version with Content-Encoding instead of compressing (or not) on the fly.
 		adapter: adapter({ fallback: '200.html', strict: true, precompress: true }),
