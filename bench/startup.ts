@@ -107,11 +107,12 @@ async function measure(browser: Browser, targets: Target[]) {
 	for (let i = 0; i < ROUNDS; i++) for (const [t, target] of targets.entries()) rounds[t]!.push(await round(browser, target));
 	return rounds.map((rs) => {
 		const pick = (f: (r: Round) => number | undefined) => rs.map(f).filter((v): v is number => v !== undefined);
+		const summarizeAny = (xs: number[]) => (xs.length ? summarize(xs) : undefined);
 		return {
 			cold: summarize(pick((r) => r.cold)),
 			warm: summarize(pick((r) => r.warm)),
-			coldThen: pick((r) => r.coldThen).length ? summarize(pick((r) => r.coldThen)) : undefined,
-			warmThen: pick((r) => r.warmThen).length ? summarize(pick((r) => r.warmThen)) : undefined,
+			coldThen: summarizeAny(pick((r) => r.coldThen)),
+			warmThen: summarizeAny(pick((r) => r.warmThen)),
 			paint: summarize(pick((r) => r.paint)),
 			bytes: Math.max(...pick((r) => r.bytes))
 		};

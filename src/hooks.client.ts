@@ -4,4 +4,3 @@ import { openEarly } from '$lib/auth/app-db.js';
 // Every screen's load reads the session from IndexedDB, and opening the database is most of
 // that read. It opens while the screens' modules load and evaluate, not after.
 openEarly();
-
