@@ -1,22 +1,29 @@
 // Mouth-to-ear: a 1 kHz tone burst through the SFU, from one tab's microphone to another
-// tab's received track, in the app (alice and bob in Lobby) and between two bare
-// livekit-client pages (room bench-m2e), bursts of the two paths interleaved.
+// tab's received track, in the app (alice and bob in Lobby), between two bare
+// livekit-client pages (room bench-m2e: the baseline) and between two more bare pages
+// (room bench-m2e-control: the control, bare against bare), bursts of the three interleaved.
 // Sender: the gated microphone opens at an AudioContext time; receiver: an AudioWorklet on
 // the received tracks reports the context time of the first sample above 0.1. Both context
 // times become performance.timeOrigin + performance.now() through getOutputTimestamp(); the
 // tabs share this machine's clock, and both mappings include the same output latency
 // (same browser, same device), which cancels in the difference. "Ear" is the received
 // track after the jitter buffer and decoder, the same point on both paths.
+// Each run is its own call (every pair leaves and joins again): a call's audio plumbing
+// (the jitter buffer, the FIFOs between WebRTC's 10 ms chunks and each AudioContext's
+// render quanta) settles once per call, so bursts of one call share an offset that the
+// next call does not. The control shows how far two identical pairs differ per call.
 import type { Browser, Page } from '@playwright/test';
 import type { StackInfo } from '../scripts/stack/index.ts';
 import { serveBarePage } from './bare/serve.ts';
 import type { Row } from './report.ts';
 import { summarize } from './stats.ts';
-import { appJoin, appPerson, bareJoinStart, bareJoined, barePerson, type Person } from './voice-people.ts';
+import { appJoin, appLeave, appPerson, bareJoinStart, bareJoined, bareLeave, barePerson, type Person } from './voice-people.ts';
+import { jitterBuffer } from './voice-probes.ts';
 
-const BURSTS = 15;
-/** Bursts per run: the ratio is reported per run of this many (min / median / max across runs). */
-const RUN = 5;
+/** Separate calls: every path joins afresh for each, so each gets its own jitter buffer. */
+const RUNS = 6;
+/** Bursts per path in each call; the ratio is reported per call (min / median / max). */
+const RUN = 4;
 
 declare global {
 	interface Window {
@@ -113,65 +120,92 @@ async function warmUp(sender: Page, receiver: Page): Promise<void> {
 	throw new Error('no tone burst arrived within 20 s');
 }
 
+type PathName = 'app' | 'bare' | 'control';
+interface Path {
+	from: Person;
+	to: Person;
+	/** Bursts of each call, ms. */
+	calls: number[][];
+	/** The receiver's mean jitter-buffer delay in each call, ms. */
+	jitter: (number | undefined)[];
+	lost: number;
+}
+
+const med = (xs: number[]) => summarize(xs).median;
+const fixed = (x: number | undefined) => (x === undefined ? '?' : x.toFixed(0));
+
 export async function mouthToEarRows(stack: StackInfo, browser: Browser): Promise<Row[]> {
 	const bare = await serveBarePage(stack);
 	const people: Person[] = [];
-	const app: number[] = [];
-	const base: number[] = [];
 	const loop: number[] = [];
-	const runs: { app: number[]; bare: number[] }[] = [];
-	const lost = { app: 0, bare: 0 };
+	const paths = {} as Record<PathName, Path>;
+	const path = (from: Person, to: Person): Path => {
+		people.push(from, to);
+		return { from, to, calls: [], jitter: [], lost: 0 };
+	};
 	try {
-		const [alice, bob] = [await appPerson(browser, stack, 'alice.test', 'gated'), await appPerson(browser, stack, 'bob.test', 'gated')];
-		const [from, to] = [await barePerson(browser, bare, 'gated'), await barePerson(browser, bare, 'gated')];
-		people.push(alice, bob, from, to);
-		await appJoin(alice.page);
-		await appJoin(bob.page);
-		for (const [i, p] of [from, to].entries()) {
-			await bareJoinStart(p, stack, await bare.token(`did:plc:benchm2e${i}`, 'bench-m2e'));
-			await bareJoined(p);
-		}
-		await warmUp(alice.page, bob.page);
-		await warmUp(from.page, to.page);
-		// The method's own floor: the sender's microphone track detected in its own tab.
-		await listen(from.page, true);
-		for (let i = 0; i < 3; i++) {
-			const t = await once(from.page, from.page);
-			if (t !== undefined) loop.push(t);
-		}
-		for (let i = 0; i < BURSTS; i++) {
-			if (i % RUN === 0) runs.push({ app: [], bare: [] });
-			const run = runs.at(-1)!;
-			const a = await once(alice.page, bob.page);
-			if (a === undefined) lost.app++;
-			else {
-				app.push(a);
-				run.app.push(a);
+		paths.app = path(await appPerson(browser, stack, 'alice.test', 'gated'), await appPerson(browser, stack, 'bob.test', 'gated'));
+		paths.bare = path(await barePerson(browser, bare, 'gated'), await barePerson(browser, bare, 'gated'));
+		paths.control = path(await barePerson(browser, bare, 'gated'), await barePerson(browser, bare, 'gated'));
+		const bareRooms = { bare: 'bench-m2e', control: 'bench-m2e-control' } as const;
+		for (let r = 0; r < RUNS; r++) {
+			await appJoin(paths.app.from.page);
+			await appJoin(paths.app.to.page);
+			for (const name of ['bare', 'control'] as const) {
+				for (const [i, p] of [paths[name].from, paths[name].to].entries()) {
+					await bareJoinStart(p, stack, await bare.token(`did:plc:benchm2e${name}${i}`, bareRooms[name]));
+					await bareJoined(p);
+				}
 			}
-			const b = await once(from.page, to.page);
-			if (b === undefined) lost.bare++;
-			else {
-				base.push(b);
-				run.bare.push(b);
+			for (const p of Object.values(paths)) {
+				await warmUp(p.from.page, p.to.page);
+				p.calls.push([]);
 			}
+			if (r === 0) {
+				// The method's own floor: the sender's microphone track detected in its own tab.
+				const own = paths.bare.from.page;
+				await listen(own, true);
+				for (let i = 0; i < 3; i++) {
+					const t = await once(own, own);
+					if (t !== undefined) loop.push(t);
+				}
+			}
+			for (let i = 0; i < RUN; i++) {
+				for (const p of Object.values(paths)) {
+					const t = await once(p.from.page, p.to.page);
+					if (t === undefined) p.lost++;
+					else p.calls.at(-1)!.push(t);
+				}
+			}
+			for (const p of Object.values(paths)) p.jitter.push(await jitterBuffer(p.to.page));
+			await appLeave(paths.app.to.page);
+			await appLeave(paths.app.from.page);
+			for (const p of [paths.bare, paths.control]) for (const person of [p.from, p.to]) await bareLeave(person);
 		}
 	} finally {
 		for (const p of people) await p.context.close();
 		await bare.close();
 	}
-	const ratios = runs
-		.filter((r) => r.app.length && r.bare.length)
-		.map((r) => summarize(r.app).median / summarize(r.bare).median);
-	const spread = ratios.length ? summarize(ratios) : undefined;
+	const all = (p: Path) => p.calls.flat();
+	/** Per call, this path's median over the bare pair's, where both heard something. */
+	const ratios = (p: Path) =>
+		p.calls.flatMap((c, i) => (c.length && paths.bare.calls[i]?.length ? [med(c) / med(paths.bare.calls[i]!)] : []));
+	const spread = (p: Path) => {
+		const rs = ratios(p);
+		if (!rs.length) return '?';
+		const s = summarize(rs);
+		return `min ${s.min.toFixed(2)}x, median ${s.median.toFixed(2)}x, max ${s.max.toFixed(2)}x (${rs.map((x) => x.toFixed(2)).join(', ')})`;
+	};
+	const { app, bare: base, control } = paths;
 	return [
 		{
 			figure: 'mouth-to-ear: tone burst, sender mic to receiver track',
 			unit: 'ms',
-			value: summarize(app),
-			baseline: summarize(base),
+			value: summarize(all(app)),
+			baseline: summarize(all(base)),
 			baselineLabel: 'bare livekit-client pages',
 			goal: '<= 1.05x bare',
-			note: `ratio per run of ${RUN} bursts: ${spread ? `min ${spread.min.toFixed(2)}x, median ${spread.median.toFixed(2)}x, max ${spread.max.toFixed(2)}x (${ratios.map((r) => r.toFixed(2)).join(', ')})` : '?'}; bare uses the app's capture and publish options; ${app.length} bursts app, ${base.length} bare (lost: ${lost.app} app, ${lost.bare} bare); one clock (timeOrigin + now) across tabs of one machine; "ear" = the received track before any playout; the method's floor (mic track to detector, same tab, no network): ${loop.length ? summarize(loop).median.toFixed(0) : '?'} ms`
+			note: `${RUNS} calls (every pair leaves and joins again), ${RUN} bursts per pair in each, interleaved; ratio per call, app / bare: ${spread(app)}; the control, a second bare pair in its own room / bare: ${spread(control)}; control median ${all(control).length ? med(all(control)).toFixed(0) : '?'} ms; receivers' mean jitter-buffer delay per call, app ${app.jitter.map(fixed).join('/')}, bare ${base.jitter.map(fixed).join('/')}, control ${control.jitter.map(fixed).join('/')} ms; bare and control use the app's capture and publish options; bursts heard: app ${all(app).length}, bare ${all(base).length}, control ${all(control).length} (lost: ${app.lost}, ${base.lost}, ${control.lost}); one clock (timeOrigin + now) across tabs of one machine; "ear" = the received track before any playout; the method's floor (mic track to detector, same tab, no network): ${loop.length ? med(loop).toFixed(0) : '?'} ms`
 		}
 	];
 }

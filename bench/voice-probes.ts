@@ -110,3 +110,18 @@ export async function firstPacketAfter(page: Page, from: string, timeoutMs = 20_
 		{ from, timeoutMs }
 	);
 }
+
+/** The mean jitter-buffer delay of a page's received audio over its call (ms per emitted sample). */
+export function jitterBuffer(page: Page): Promise<number | undefined> {
+	return page.evaluate(async () => {
+		let [delay, emitted] = [0, 0];
+		for (const pc of window.__pcs.filter((p) => p.connectionState === 'connected')) {
+			(await pc.getStats()).forEach((s: { type: string; kind?: string; jitterBufferDelay?: number; jitterBufferEmittedCount?: number }) => {
+				if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return;
+				delay += s.jitterBufferDelay ?? 0;
+				emitted += s.jitterBufferEmittedCount ?? 0;
+			});
+		}
+		return emitted ? (delay / emitted) * 1000 : undefined;
+	});
+}
