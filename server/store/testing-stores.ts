@@ -35,14 +35,15 @@ export function sharedState(kind: StoreKind, url?: string): SharedState {
 }
 
 /**
- * A replica's handle whose shared-document operations (read, replace: the occupancy's
- * writes) fail while `failing` is set, as on a Redis blip; everything else works.
+ * A replica's handle on which the operations named in `ops` fail while `failing` is set, as
+ * when this replica cannot reach Redis (the data stays there); everything else works.
  */
-export function failingDocuments(store: Store): { readonly store: Store; failing: boolean } {
+export function withFaults(store: Store, ops: readonly (keyof Store)[]): { readonly store: Store; failing: boolean } {
   const control = { store, failing: false };
+  const names = new Set<PropertyKey>(ops);
   control.store = new Proxy(store, {
     get(target, prop) {
-      if (control.failing && (prop === 'read' || prop === 'replace')) {
+      if (control.failing && names.has(prop)) {
         return () => Promise.reject(new StoreUnavailableError('injected: the shared store is unreachable'));
       }
       const value: unknown = Reflect.get(target, prop, target);

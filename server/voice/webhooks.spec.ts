@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TrackSource, TrackType } from 'livekit-server-sdk';
-import { failingDocuments, sharedState, STORE_KINDS } from '../store/testing-stores.js';
+import { sharedState, STORE_KINDS, withFaults } from '../store/testing-stores.js';
 import { ALICE, authed, postWebhook, signWebhook, startVoiceServer, TEST_KEY, watchStream, webhookBody } from './testing.js';
 
 let t: Awaited<ReturnType<typeof startVoiceServer>>;
@@ -131,7 +131,7 @@ describe('webhook listener HTTP', () => {
 describe.each(STORE_KINDS)('a webhook whose occupancy write fails (%s store)', (kind) => {
   it('answers 503 and forgets the event id, so LiveKit\'s retry is applied; the replica lives on', async () => {
     const state = sharedState(kind);
-    const faulty = failingDocuments(await state.handle());
+    const faulty = withFaults(await state.handle(), ['read', 'replace']); // the occupancy's writes
     const r = await startVoiceServer({}, { store: faulty.store });
     const send = async (body: string) => postWebhook(r.server.webhookPort!, body, await signWebhook(body));
     try {
