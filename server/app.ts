@@ -28,7 +28,7 @@ import { SharedOccupancy } from './voice/shared-occupancy.js';
 import { replicaId } from './store/lease.js';
 import { liveKitOneCall, type EndOtherCalls } from './voice/one-call.js';
 import { channelRooms, type ChannelRooms } from './voice/rooms.js';
-import { StreamQuota } from './voice/stream-quota.js';
+import { DEFAULT_CLAIM_TTL_MS, StreamQuota } from './voice/stream-quota.js';
 import type { WatchTuning } from './voice/watch.js';
 
 export interface AppOptions {
@@ -111,7 +111,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   const streams = new StreamQuota(store, {
     perDid: config.maxStreamsPerDid,
     total: config.maxStreams,
-    ttlMs: (config.sessionTtlSeconds + 60) * 1000,
+    claimTtlMs: DEFAULT_CLAIM_TTL_MS,
   });
   const handler = connectNodeAdapter({
     routes: createRoutes(config, authority, {
@@ -159,6 +159,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   } catch (error) {
     // e.g. a port is taken: leave neither the gRPC port bound nor a Redis connection open.
     if (server.listening) server.close();
+    streams.close();
     shared.close();
     serving.close();
     if (ownsStore) await store.close();
@@ -174,6 +175,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
         () =>
           void sourcesClosed
             .then(() => {
+              streams.close();
               shared.close();
               serving.close();
             })

@@ -25,9 +25,10 @@
 // |                                                |                                          | and per DID; the address is the one Envoy names
 // | MICROCLIMATE_RENEWAL_RATE_LIMIT                | 30                                       | Renewals (CreateSession with the current session as Bearer)
 // |                                                |                                          | per minute per DID; not counted against the address
-// | MICROCLIMATE_MAX_STREAMS_PER_DID               | 8 (1..10000)                             | Open WatchChannels streams per account (tabs, devices)
-// | MICROCLIMATE_MAX_STREAMS                       | 4000 (1..1000000)                        | Open WatchChannels streams in total (keep below Envoy's
-// |                                                |                                          | circuit breaker, deploy/envoy.yaml)
+// | MICROCLIMATE_MAX_STREAMS_PER_DID               | 8 (1..10000)                             | Open WatchChannels streams per account (tabs, devices),
+// |                                                |                                          | across all replicas
+// | MICROCLIMATE_MAX_STREAMS                       | 4000 (1..1000000)                        | Open WatchChannels streams on this replica (keep below
+// |                                                |                                          | Envoy's per-host circuit breaker, deploy/envoy.yaml)
 // | MICROCLIMATE_DEV_HANDLE_RESOLVER_URL           | unset                                    | Dev only: resolve handles with this PDS's resolveHandle (*.test)
 // | MICROCLIMATE_WEBHOOK_PORT                      | 50052                                    | HTTP/1.1 port (on MICROCLIMATE_BIND) for LiveKit webhooks,
 // |                                                |                                          | POST /livekit/webhook; only with LiveKit configured; 0 = ephemeral

@@ -3,11 +3,14 @@
 import { startServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { logEvent, stdoutWriter } from './log.js';
+import { catchUnhandledRejections } from './unhandled-rejections.js';
 
 // After the drain: what close() may take at most (its own force-close comes at 4 s).
 const HARD_EXIT_AFTER_DRAIN_MS = 5000;
 
 async function main(): Promise<void> {
+  // A backstop only: a promise nobody awaited must not take the whole replica down.
+  catchUnhandledRejections(stdoutWriter);
   let config;
   try {
     config = loadConfig(process.env);

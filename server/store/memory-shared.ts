@@ -1,10 +1,10 @@
-// The in-memory store's leases, participant cap and shared documents (the base of
+// The in-memory store's leases, participant cap, stream claims and shared documents (the base of
 // MemoryStore). In one process "shared" means shared by everything in it: a lease is
 // always granted to the one holder there is, and a replaced document is handed to every
 // watcher synchronously, before replace() resolves. Same behaviour as the Redis store
 // (store.contract.ts), without the network.
 import { randomUUID } from 'node:crypto';
-import type { AdmitRequest, Versioned } from './store.js';
+import type { AdmitRequest, ClaimRequest, Versioned } from './store.js';
 
 interface Lease {
   holder: string;
@@ -14,6 +14,8 @@ interface Lease {
 export abstract class MemoryShared {
   readonly #leases = new Map<string, Lease>();
   readonly #reservations = new Map<string, Map<string, number>>();
+  /** key -> member -> expires at (ms). */
+  readonly #claims = new Map<string, Map<string, number>>();
   readonly #docs = new Map<string, Versioned>();
   readonly #watchers = new Map<string, Set<(doc: Versioned | undefined) => void>>();
 
@@ -42,6 +44,38 @@ export abstract class MemoryShared {
     if (held.size > 0) this.#reservations.set(key, held);
     else this.#reservations.delete(key);
     return admitted;
+  }
+
+  async claim(key: string, { member, limit, ttlMs }: ClaimRequest): Promise<boolean> {
+    const live = this.#liveClaims(key);
+    if (!live.has(member) && live.size >= limit) return false;
+    this.#claims.set(key, live.set(member, this.now() + ttlMs));
+    return true;
+  }
+
+  async renewClaims(key: string, members: readonly string[], ttlMs: number): Promise<void> {
+    const live = this.#liveClaims(key);
+    for (const member of members) live.set(member, this.now() + ttlMs);
+    if (live.size > 0) this.#claims.set(key, live);
+  }
+
+  async unclaim(key: string, member: string): Promise<void> {
+    const live = this.#liveClaims(key);
+    live.delete(member);
+    if (live.size === 0) this.#claims.delete(key);
+  }
+
+  async claims(key: string): Promise<number> {
+    return this.#liveClaims(key).size;
+  }
+
+  /** The unexpired claims under key (expired ones are dropped, and an empty key with them). */
+  #liveClaims(key: string): Map<string, number> {
+    const t = this.now();
+    const live = this.#claims.get(key) ?? new Map<string, number>();
+    for (const [member, until] of live) if (until <= t) live.delete(member);
+    if (live.size === 0) this.#claims.delete(key);
+    return live;
   }
 
   async read(key: string): Promise<Versioned | undefined> {

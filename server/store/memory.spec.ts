@@ -21,18 +21,13 @@ describe('MemoryStore', () => {
     expect(await store.add('k', 1, { ttlMs: 1000 })).toBe(1);
   });
 
-  it('add with slide: a gauge pushes its expiry ahead on every change and vanishes at zero', async () => {
-    let t = 0;
-    const store = new MemoryStore({ now: () => t });
-    await store.add('g', 1, { ttlMs: 1000, slide: true });
-    t = 900;
-    await store.add('g', 1, { ttlMs: 1000, slide: true });
-    expect(await store.ttl('g')).toBe(1000);
-    expect(await store.add('g', -1, { ttlMs: 1000, slide: true })).toBe(1);
-    expect(await store.add('g', -1, { ttlMs: 1000, slide: true })).toBe(0);
+  it('add: a count back at zero takes no room, and giving back what is not there creates nothing', async () => {
+    const store = new MemoryStore();
+    await store.add('g', 2, { ttlMs: 1000 });
+    expect(await store.add('g', -1, { ttlMs: 1000 })).toBe(1);
+    expect(await store.add('g', -1, { ttlMs: 1000 })).toBe(0);
     expect(store.size).toBe(0);
-    // Giving back what is not there creates nothing (an evicted or expired gauge).
-    expect(await store.add('g', -1, { ttlMs: 1000, slide: true })).toBe(-1);
+    expect(await store.add('g', -1, { ttlMs: 1000 })).toBe(-1);
     expect(store.size).toBe(0);
   });
 

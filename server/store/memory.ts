@@ -3,8 +3,8 @@
 // early: a bounded leniency). A key set with setIfAbsent (a used service-token jti) is
 // never evicted while it lives, because evicting it would reopen it for replay: when only
 // such keys fill the store, new ones are refused with StoreFullError (fail closed).
-// Leases, the participant cap and the shared documents are one per channel or per server:
-// their own small maps (memory-shared.ts), outside the bound.
+// Leases, the participant cap, stream claims (bounded by the stream limits) and the shared
+// documents have their own small maps (memory-shared.ts), outside the bound.
 import { MemoryShared } from './memory-shared.js';
 import { StoreFullError, type CounterOptions, type Store } from './store.js';
 
@@ -32,7 +32,7 @@ export class MemoryStore extends MemoryShared implements Store {
     this.maxKeys = options.maxKeys ?? 100_000;
   }
 
-  async add(key: string, by: number, { ttlMs, slide = false }: CounterOptions): Promise<number> {
+  async add(key: string, by: number, { ttlMs }: CounterOptions): Promise<number> {
     const t = this.now();
     let entry = this.live(key, t);
     if (entry === undefined) {
@@ -40,7 +40,7 @@ export class MemoryStore extends MemoryShared implements Store {
       this.makeRoom(t);
       entry = { value: 0, expiresAt: t + ttlMs, evictable: true };
       this.entries.set(key, entry);
-    } else if (slide) entry.expiresAt = t + ttlMs;
+    }
     entry.value += by;
     if (entry.value <= 0) this.entries.delete(key);
     return entry.value;

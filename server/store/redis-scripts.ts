@@ -2,15 +2,42 @@
 // alone: no other client's command lands between its reads and writes). Times that must
 // agree across replicas (reservations) come from Redis's own clock, not from each replica's.
 
-/** KEYS[1] counter; ARGV by, ttlMs, slide ("1"/"0"). Same rules as MemoryStore.add. */
+/** KEYS[1] counter; ARGV by, ttlMs. Same rules as MemoryStore.add. */
 export const ADD = `
 local exists = redis.call('EXISTS', KEYS[1])
 local by = tonumber(ARGV[1])
 if exists == 0 and by <= 0 then return by end
 local v = redis.call('INCRBY', KEYS[1], by)
 if v <= 0 then redis.call('DEL', KEYS[1]) return v end
-if exists == 0 or ARGV[3] == '1' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if exists == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return v`;
+
+// Claims: KEYS[1] is a sorted set of members scored by their expiry (Redis's clock, ms).
+// Expired members are removed before any count; the key itself expires ttl after its last
+// change (every claim under a key has the same ttl), so an abandoned set leaves nothing.
+const NOW_AND_PRUNE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)`;
+
+/** KEYS[1] claims; ARGV member, limit, ttlMs. 1 when member holds a claim now. */
+export const CLAIM = `${NOW_AND_PRUNE}
+local member, limit, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if redis.call('ZSCORE', KEYS[1], member) == false and redis.call('ZCARD', KEYS[1]) >= limit then return 0 end
+redis.call('ZADD', KEYS[1], now + ttl, member)
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1`;
+
+/** KEYS[1] claims; ARGV ttlMs, member... (each renewed, or made again). */
+export const RENEW_CLAIMS = `${NOW_AND_PRUNE}
+local ttl = tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+if #ARGV > 1 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 0`;
+
+/** KEYS[1] claims. The number of live claims. */
+export const COUNT_CLAIMS = `${NOW_AND_PRUNE}
+return redis.call('ZCARD', KEYS[1])`;
 
 /** KEYS[1] lease; ARGV holder, ttlMs. 1 when holder has it now. */
 export const HOLD_LEASE = `

@@ -16,8 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import { RedisWatch } from './redis-watch.js';
-import { ADD, ADMIT, HOLD_LEASE, RELEASE_LEASE, REPLACE } from './redis-scripts.js';
-import { StoreUnavailableError, type AdmitRequest, type CounterOptions, type Store, type Versioned } from './store.js';
+import { ADD, ADMIT, CLAIM, COUNT_CLAIMS, HOLD_LEASE, RELEASE_LEASE, RENEW_CLAIMS, REPLACE } from './redis-scripts.js';
+import { StoreUnavailableError, type AdmitRequest, type ClaimRequest, type CounterOptions, type Store, type Versioned } from './store.js';
 
 const COMMAND_TIMEOUT_MS = 2000;
 const MAX_RECONNECT_DELAY_MS = 1000;
@@ -29,6 +29,9 @@ interface Scripts {
   mcReleaseLease: Script;
   mcAdmit: Script;
   mcReplace: Script;
+  mcClaim: Script;
+  mcRenewClaims: Script;
+  mcCountClaims: Script;
 }
 
 export interface RedisStoreOptions {
@@ -60,6 +63,9 @@ export class RedisStore implements Store {
     client.defineCommand('mcReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
     client.defineCommand('mcAdmit', { numberOfKeys: 1, lua: ADMIT });
     client.defineCommand('mcReplace', { numberOfKeys: 1, lua: REPLACE });
+    client.defineCommand('mcClaim', { numberOfKeys: 1, lua: CLAIM });
+    client.defineCommand('mcRenewClaims', { numberOfKeys: 1, lua: RENEW_CLAIMS });
+    client.defineCommand('mcCountClaims', { numberOfKeys: 1, lua: COUNT_CLAIMS });
     this.#client = client as Redis & Scripts;
     // Without an 'error' listener ioredis would crash the process on a refused connection.
     client.on('error', () => undefined);
@@ -82,8 +88,8 @@ export class RedisStore implements Store {
     return () => this.#availability.off('change', listener);
   }
 
-  add(key: string, by: number, { ttlMs, slide = false }: CounterOptions): Promise<number> {
-    return this.#run(async (c) => Number(await c.mcAdd(this.#key(key), by, Math.max(1, Math.ceil(ttlMs)), slide ? '1' : '0')));
+  add(key: string, by: number, { ttlMs }: CounterOptions): Promise<number> {
+    return this.#run(async (c) => Number(await c.mcAdd(this.#key(key), by, Math.max(1, Math.ceil(ttlMs)))));
   }
 
   setIfAbsent(key: string, ttlMs: number): Promise<boolean> {
@@ -111,6 +117,22 @@ export class RedisStore implements Store {
 
   admit(key: string, { member, limit, holdMs, present }: AdmitRequest): Promise<boolean> {
     return this.#run(async (c) => Number(await c.mcAdmit(this.#key(key), member, limit, Math.max(1, Math.ceil(holdMs)), ...present)) === 1);
+  }
+
+  claim(key: string, { member, limit, ttlMs }: ClaimRequest): Promise<boolean> {
+    return this.#run(async (c) => Number(await c.mcClaim(this.#key(key), member, limit, Math.max(1, Math.ceil(ttlMs)))) === 1);
+  }
+
+  renewClaims(key: string, members: readonly string[], ttlMs: number): Promise<void> {
+    return this.#run(async (c) => void (await c.mcRenewClaims(this.#key(key), Math.max(1, Math.ceil(ttlMs)), ...members)));
+  }
+
+  unclaim(key: string, member: string): Promise<void> {
+    return this.#run(async (c) => void (await c.zrem(this.#key(key), member)));
+  }
+
+  claims(key: string): Promise<number> {
+    return this.#run(async (c) => Number(await c.mcCountClaims(this.#key(key))));
   }
 
   read(key: string): Promise<Versioned | undefined> {

@@ -29,9 +29,9 @@ export function storeContract(name: string, open: () => Promise<SharedStores>): 
       const ttl = (await a.ttl('c'))!;
       expect(ttl).toBeGreaterThan(9_000);
       expect(ttl).toBeLessThanOrEqual(10_000);
-      expect(await a.add('c', -3, { ttlMs: 10_000, slide: true })).toBe(0);
+      expect(await a.add('c', -3, { ttlMs: 10_000 })).toBe(0);
       expect(await b.ttl('c')).toBeUndefined();
-      expect(await a.add('c', -1, { ttlMs: 10_000, slide: true })).toBe(-1); // never below zero
+      expect(await a.add('c', -1, { ttlMs: 10_000 })).toBe(-1); // never below zero
       expect(await a.ttl('c')).toBeUndefined();
     });
 
@@ -77,6 +77,31 @@ export function storeContract(name: string, open: () => Promise<SharedStores>): 
     it('concurrent admits never pass the cap', async () => {
       const asks = Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).admit('cap:music', { member: `did:x:${i}`, limit: 3, holdMs: 5_000, present: [] }));
       expect((await Promise.all(asks)).filter(Boolean)).toHaveLength(3);
+    });
+
+    it('claims: each member has its own expiry, the limit counts live ones, a renewal brings a lost one back', async () => {
+      const claim = (s: Store, member: string) => s.claim('streams:x', { member, limit: 2, ttlMs: 300 });
+      expect(await claim(a, 's1')).toBe(true);
+      expect(await claim(b, 's2')).toBe(true);
+      expect(await claim(a, 's3')).toBe(false);
+      expect(await claim(b, 's1')).toBe(true); // its own claim renews
+      expect(await b.claims('streams:x')).toBe(2);
+      await a.unclaim('streams:x', 's2');
+      expect(await b.claims('streams:x')).toBe(1);
+      expect(await claim(b, 's3')).toBe(true);
+      await sleep(200);
+      await a.renewClaims('streams:x', ['s3', 's4'], 300); // s4: a claim the store had lost, made again
+      await sleep(200); // s1's ttl has passed; s3 and s4 were renewed
+      expect(await b.claims('streams:x')).toBe(2);
+      expect(await claim(a, 's5')).toBe(false);
+      await sleep(400); // nobody renews: every claim expires, nothing is left
+      expect(await a.claims('streams:x')).toBe(0);
+      expect(await claim(b, 's5')).toBe(true);
+    });
+
+    it('concurrent claims never pass the limit', async () => {
+      const claims = Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claim('streams:y', { member: `s${i}`, limit: 3, ttlMs: 5_000 }));
+      expect((await Promise.all(claims)).filter(Boolean)).toHaveLength(3);
     });
 
     it('replace is compare-and-set, and every watcher on every handle hears each new version', async () => {

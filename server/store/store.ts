@@ -1,6 +1,6 @@
 // Everything the API server remembers between requests goes through this one small,
 // async interface: the service-token replay cache, the rate-limit counters, the
-// WatchChannels stream counters, the LiveKit webhook de-duplication, the channel occupancy
+// WatchChannels stream claims, the LiveKit webhook de-duplication, the channel occupancy
 // (one shared document, see voice/shared-occupancy.ts), the per-channel participant cap
 // and the reconciliation lease. One process uses the in-memory store (memory.ts, the
 // default); several replicas share the Redis one (redis.ts). Every operation is a single
@@ -21,14 +21,17 @@ export class StoreUnavailableError extends Error {
 }
 
 export interface CounterOptions {
-  /** Lifetime of the key, in milliseconds. */
+  /** Lifetime of the key (a fixed window, for rate limits): set when it is created, then kept. */
   readonly ttlMs: number;
-  /**
-   * false (a fixed window, for rate limits): the expiry is set when the key is created and
-   * kept. true (a gauge, for open streams): every change pushes the expiry ahead, so a
-   * count that a crashed process never gave back still disappears in the end.
-   */
-  readonly slide?: boolean;
+}
+
+export interface ClaimRequest {
+  /** Who claims (one open stream's id). */
+  readonly member: string;
+  /** At most this many live claims under the key; a member that holds one is always renewed. */
+  readonly limit: number;
+  /** How long the claim lives unless renewed. */
+  readonly ttlMs: number;
 }
 
 /** A shared document: its text, its version, and the epoch its version counts in. */
@@ -74,6 +77,21 @@ export interface Store {
    * the other live reservations are fewer than limit.
    */
   admit(key: string, request: AdmitRequest): Promise<boolean>;
+
+  /**
+   * Expiring claims (open streams): each member of key lives until its own expiry, and
+   * expired members are dropped before anything is counted, so a claim whose holder died
+   * (SIGKILL, OOM) or whose release was lost (a store outage) disappears by itself within
+   * its ttl; no count ever drifts. claim takes a place if fewer than limit are live (or
+   * renews member's own); true when member holds one now.
+   */
+  claim(key: string, request: ClaimRequest): Promise<boolean>;
+  /** Renews each member's claim for ttlMs, making it again if it was lost (a store restart). */
+  renewClaims(key: string, members: readonly string[], ttlMs: number): Promise<void>;
+  /** Gives member's claim back. */
+  unclaim(key: string, member: string): Promise<void>;
+  /** How many claims under key are live. */
+  claims(key: string): Promise<number>;
 
   /** The document at key, or undefined. */
   read(key: string): Promise<Versioned | undefined>;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
-import type { Store } from './store.js';
+import { StoreUnavailableError, type Store } from './store.js';
 import './testing-redis.js';
 
 export const STORE_KINDS = ['memory', 'redis'] as const;
@@ -32,4 +32,23 @@ export function sharedState(kind: StoreKind, url?: string): SharedState {
       await Promise.all([memory.close(), ...opened.map((s) => s.close())]);
     },
   };
+}
+
+/**
+ * A replica's handle on which the operations named in `ops` fail while `failing` is set, as
+ * when this replica cannot reach Redis (the data stays there); everything else works.
+ */
+export function withFaults(store: Store, ops: readonly (keyof Store)[]): { readonly store: Store; failing: boolean } {
+  const control = { store, failing: false };
+  const names = new Set<PropertyKey>(ops);
+  control.store = new Proxy(store, {
+    get(target, prop) {
+      if (control.failing && names.has(prop)) {
+        return () => Promise.reject(new StoreUnavailableError('injected: the shared store is unreachable'));
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return control;
 }

@@ -77,3 +77,47 @@ describe.each(STORE_KINDS)('presence across two replicas (%s store)', (kind) => 
     await b.stop();
   });
 });
+
+describe.each(STORE_KINDS)('a rolling change of MICROCLIMATE_CHANNELS (%s store)', (kind) => {
+  let state: SharedState;
+  let old: Replica;
+  let updated: Replica;
+  beforeAll(async () => {
+    state = sharedState(kind);
+    // The replica not yet updated knows the default channels; the updated one adds "studio".
+    old = await startVoiceServer({}, { store: await state.handle() });
+    const channels = [{ id: 'lobby', name: 'Lobby' }, { id: 'music', name: 'Music' }, { id: 'studio', name: 'Studio' }];
+    updated = await startVoiceServer({ MICROCLIMATE_CHANNELS: JSON.stringify(channels) }, { store: await state.handle() });
+  });
+  afterAll(async () => {
+    await Promise.all([old.server.close(), updated.server.close()]);
+    await state.close();
+  });
+
+  const post = async (replica: Replica, body: string) => postWebhook(replica.server.webhookPort!, body, await signWebhook(body));
+  const joined = (sid: string, room: string, who: { did: string; handle: string }) =>
+    webhookBody({ event: 'participant_joined', room: { name: room }, participant: { sid, identity: who.did, name: who.handle, state: 1 } });
+  const BOB = { did: 'did:plc:bob', handle: 'bob.test' };
+
+  it('people in the new channel stay listed while the old replica writes the channels it knows', async () => {
+    const watcher = watchStream(updated.client);
+    try {
+      expect((await watcher.next()).event.case).toBe('snapshot');
+      expect(await post(updated, joined('PA_s1', 'studio', ALICE))).toBe(200);
+      expect(updated.server.occupancy.count('studio')).toBe(1);
+      // Changes the old replica makes: Bob joins the lobby, and it reconciles "quiet-room".
+      expect(await post(old, joined('PA_b1', 'lobby', BOB))).toBe(200);
+      await old.server.occupancy.clear('quiet-room');
+      await old.server.occupancy.reconcile('music', [], old.server.occupancy.version('music'));
+      // The updated replica has taken the old one's writes in, and Alice is still in Studio.
+      await expect.poll(() => updated.server.occupancy.count('lobby')).toBe(1);
+      expect(updated.server.occupancy.participants('studio')).toEqual([expect.objectContaining({ did: ALICE.did })]);
+      const listed = await updated.client.listChannels({}, { headers: { authorization: 'Bearer good.session.token' } });
+      expect(listed.channels.find((c) => c.id === 'studio')?.participants.map((p) => p.did)).toEqual([ALICE.did]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(watcher.received.some((m) => m.event.case === 'left')).toBe(false); // nobody was shown leaving
+    } finally {
+      watcher.cancel();
+    }
+  });
+});

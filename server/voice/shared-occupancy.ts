@@ -4,6 +4,10 @@
 // every replica's local view takes the new version in and its WatchChannels streams send
 // the differences. A webhook may reach any replica; all lists move together.
 //
+// Each replica changes only the channels it is configured with and passes the others through
+// as it found them, so replicas with different channel lists (a rolling config change) never
+// undo each other's people.
+//
 // With the in-memory store this is the same path within one process. If the store lost the
 // document (a Redis restart without persistence), the next change starts from this
 // replica's last view, not from nobody: people stay listed, and the reconciliation
@@ -86,10 +90,11 @@ export class SharedOccupancy {
   async #change<T>(change: (occupancy: ChannelOccupancy) => T): Promise<T> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.#store.read(OCCUPANCY_DOC);
+      const base = current ? (JSON.parse(current.value) as OccupancyState) : this.view.toState();
       const draft = new ChannelOccupancy(this.#channelIds);
-      draft.load(current ? (JSON.parse(current.value) as OccupancyState) : this.view.toState());
+      draft.load(base);
       const result = change(draft);
-      const value = JSON.stringify(draft.toState());
+      const value = JSON.stringify(withChannelsOf(base, draft.toState()));
       if (current?.value === value) return result;
       const written = await this.#store.replace(OCCUPANCY_DOC, current, value);
       if (written) {
@@ -99,4 +104,18 @@ export class SharedOccupancy {
     }
     throw new StoreUnavailableError('the channel lists are changing too fast to record this change; it will be retried');
   }
+}
+
+/**
+ * `mine` (the channels this replica is configured with, after its change) over `base` (the
+ * document it started from). Channels this replica does not know pass through untouched:
+ * during a rolling change of MICROCLIMATE_CHANNELS the replicas still on the old list must
+ * not delete the people in the channels the new ones added (nor keep the removed ones empty).
+ */
+export function withChannelsOf(base: OccupancyState, mine: OccupancyState): OccupancyState {
+  return {
+    channels: { ...base.channels, ...mine.channels },
+    versions: { ...base.versions, ...mine.versions },
+    left: mine.left,
+  };
 }

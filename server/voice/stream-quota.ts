@@ -1,65 +1,115 @@
-// How many WatchChannels streams may be open: a handful per account (its tabs and devices)
-// and a total that keeps this server, and Envoy's circuit breaker in front of it, from
-// being filled by streams. Counted in the server's store; each open stream holds one unit
-// of its account's gauge and one of the total until it ends.
+// How many WatchChannels streams may be open: a handful per account (its tabs and devices),
+// counted across every replica, and a total per replica.
+//
+// Per account: each open stream is its own claim in the store (a member of the account's
+// claim set, with its own expiry), renewed by this replica's heartbeat while the stream
+// lives and given back when it ends. A release that never arrives (the replica was killed,
+// Redis was down when the stream ended) costs nothing for long: the claim expires within
+// one claim lifetime, and a claim the store lost (a Redis restart) is made again by the next
+// heartbeat. Counts return to the truth within one claim lifetime, whatever failed.
+//
+// The total (MICROCLIMATE_MAX_STREAMS) is per replica, counted in this process: what it
+// protects is this replica's memory, sockets and event loop, which are per-replica resources.
+// A cluster-wide total would refuse streams on a replica with room because others are full,
+// and would have to be changed whenever replicas are added. Kept in memory, it is exact and
+// dies with the process: nothing to leak. (Envoy's cluster-wide circuit breaker is sized to
+// replicas x this total; deploy/envoy.yaml.)
+import { randomUUID } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { storeFault } from '../store/faults.js';
 import { StoreFullError, type Store } from '../store/store.js';
 
 export interface StreamQuotaOptions {
   readonly perDid: number;
+  /** Open streams on this replica. */
   readonly total: number;
-  /**
-   * Gauge lifetime, renewed on every open/close: a count that a crashed process never gave
-   * back disappears after this long. Streams end with their session, so the session
-   * lifetime plus a margin is enough.
-   */
-  readonly ttlMs: number;
+  /** How long a stream's claim lives without a heartbeat; the heartbeat comes 3 times as often. */
+  readonly claimTtlMs: number;
 }
 
-const TOTAL = 'streams:total';
+export const DEFAULT_CLAIM_TTL_MS = 60_000;
 
 export class StreamQuota {
-  constructor(
-    private readonly store: Store,
-    private readonly opts: StreamQuotaOptions,
-  ) {}
+  readonly #store: Store;
+  readonly #opts: StreamQuotaOptions;
+  /** Streams open on this replica: account -> their claim ids. */
+  readonly #open = new Map<string, Set<string>>();
+  #count = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(store: Store, opts: StreamQuotaOptions) {
+    this.#store = store;
+    this.#opts = opts;
+  }
+
+  /** Streams open on this replica. */
+  get count(): number {
+    return this.#count;
+  }
 
   /** Takes one stream for did; returns its release (idempotent), or throws RESOURCE_EXHAUSTED. */
   async open(did: string): Promise<() => void> {
-    const mine = `streams:did:${did}`;
-    const taken: string[] = [];
+    if (this.#count >= this.#opts.total) {
+      throw new ConnectError('the server is at its limit of live channel lists; try again in a minute', Code.ResourceExhausted);
+    }
+    this.#count++; // held while the store answers, so concurrent opens cannot pass the total
+    const id = randomUUID();
+    let claimed;
     try {
-      const own = await this.add(mine, 1);
-      taken.push(mine);
-      if (own > this.opts.perDid) {
-        throw new ConnectError(
-          `this account already has ${this.opts.perDid} live channel lists open (tabs or devices); close one and try again`,
-          Code.ResourceExhausted,
-        );
-      }
-      const all = await this.add(TOTAL, 1);
-      taken.push(TOTAL);
-      if (all > this.opts.total) throw new ConnectError('the server is at its limit of live channel lists; try again in a minute', Code.ResourceExhausted);
+      claimed = await this.#store.claim(claimKey(did), { member: id, limit: this.#opts.perDid, ttlMs: this.#opts.claimTtlMs });
     } catch (err) {
-      await this.giveBack(taken);
+      this.#count--;
       if (err instanceof StoreFullError) throw new ConnectError(err.message, Code.ResourceExhausted);
       throw storeFault(err); // a stream's errors pass no interceptor: say UNAVAILABLE here
     }
+    if (!claimed) {
+      this.#count--;
+      throw new ConnectError(
+        `this account already has ${this.#opts.perDid} live channel lists open (tabs or devices); close one and try again`,
+        Code.ResourceExhausted,
+      );
+    }
+    this.#track(did, id);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      void this.giveBack(taken);
+      this.#count--;
+      this.#untrack(did, id);
+      // Not awaited: the stream is over either way, and a release the store does not take
+      // (it is down) only leaves a claim that expires by itself within claimTtlMs.
+      void this.#store.unclaim(claimKey(did), id).catch(() => undefined);
     };
   }
 
-  private add(key: string, by: number): Promise<number> {
-    return this.store.add(key, by, { ttlMs: this.opts.ttlMs, slide: true });
+  /** Stops the heartbeat (the server closes; its streams end and release on their own). */
+  close(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
   }
 
-  private async giveBack(keys: readonly string[]): Promise<void> {
-    // A store that cannot take the count back only makes the gauge expire later (ttlMs).
-    await Promise.all(keys.map((key) => this.add(key, -1).catch(() => undefined)));
+  #track(did: string, id: string): void {
+    const ids = this.#open.get(did) ?? new Set<string>();
+    this.#open.set(did, ids.add(id));
+    this.#heartbeat ??= setInterval(() => this.#renew(), Math.max(10, Math.floor(this.#opts.claimTtlMs / 3))).unref();
   }
+
+  #untrack(did: string, id: string): void {
+    const ids = this.#open.get(did);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#open.delete(did);
+    if (this.#open.size === 0) this.close();
+  }
+
+  #renew(): void {
+    for (const [did, ids] of this.#open) {
+      // Not awaited: each heartbeat is independent, and one the store misses (it is down) is
+      // made good by the next one, which also makes again any claim the store lost.
+      void this.#store.renewClaims(claimKey(did), [...ids], this.#opts.claimTtlMs).catch(() => undefined);
+    }
+  }
+}
+
+function claimKey(did: string): string {
+  return `streams:did:${did}`;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TrackSource, TrackType } from 'livekit-server-sdk';
+import { sharedState, STORE_KINDS, withFaults } from '../store/testing-stores.js';
 import { ALICE, authed, postWebhook, signWebhook, startVoiceServer, TEST_KEY, watchStream, webhookBody } from './testing.js';
 
 let t: Awaited<ReturnType<typeof startVoiceServer>>;
@@ -124,5 +125,33 @@ describe('webhook listener HTTP', () => {
     const big = 'x'.repeat(200 * 1024);
     expect(await postWebhook(port, big, await signWebhook(big))).toBe(413);
     expect(t.server.occupancy.empty).toBe(true);
+  });
+});
+
+describe.each(STORE_KINDS)('a webhook whose occupancy write fails (%s store)', (kind) => {
+  it('answers 503 and forgets the event id, so LiveKit\'s retry is applied; the replica lives on', async () => {
+    const state = sharedState(kind);
+    const faulty = withFaults(await state.handle(), ['read', 'replace']); // the occupancy's writes
+    const r = await startVoiceServer({}, { store: faulty.store });
+    const send = async (body: string) => postWebhook(r.server.webhookPort!, body, await signWebhook(body));
+    try {
+      expect(await send(joined('PA_f1'))).toBe(200);
+      // The mute change LiveKit reports when her microphone is published.
+      const published = webhookBody({
+        event: 'track_published',
+        room: { name: 'lobby' },
+        participant: { sid: 'PA_f1', identity: ALICE.did, name: ALICE.handle, state: 2 },
+        track: { sid: 'TR_f1', type: TrackType.AUDIO, source: TrackSource.MICROPHONE, muted: false },
+      });
+      faulty.failing = true;
+      expect(await send(published)).toBe(503);
+      expect(r.lines.some((l) => l.includes('"webhook_not_applied"'))).toBe(true);
+      faulty.failing = false;
+      expect(await send(published)).toBe(200); // LiveKit's retry: applied, not "already applied"
+      expect(r.server.occupancy.participants('lobby')).toEqual([expect.objectContaining({ did: ALICE.did, muted: false })]);
+    } finally {
+      await r.server.close();
+      await state.close();
+    }
   });
 });

@@ -22,13 +22,18 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** How long an applied event id is remembered: longer than LiveKit's webhook JWTs live. */
 export const WEBHOOK_ID_TTL_MS = 15 * 60_000;
 
-/** What webhooks change: the local occupancy, or the shared one (writes may be async). */
+/**
+ * What webhooks change: the shared occupancy. Every write is async and may fail (a Redis
+ * blip, compare-and-set rounds running out), so every one returns a promise that
+ * applyWebhook awaits: a failure must reach the listener's 503 path (the event id is
+ * forgotten, LiveKit retries), never be dropped (an unhandled rejection ends the process).
+ */
 export type OccupancyWriter = Pick<ChannelOccupancy, 'isIn'> & {
-  [K in 'seat' | 'setMuted' | 'unseat' | 'clear']: (...args: Parameters<ChannelOccupancy[K]>) => void | Promise<void>;
+  [K in 'seat' | 'setMuted' | 'unseat' | 'clear']: (...args: Parameters<ChannelOccupancy[K]>) => Promise<void>;
 };
 
 /** Applies one verified LiveKit event to the occupancy; rooms that are not channels are ignored. */
-export function applyWebhook(event: WebhookEvent, occupancy: OccupancyWriter, rooms: ChannelRooms): void | Promise<void> {
+export async function applyWebhook(event: WebhookEvent, occupancy: OccupancyWriter, rooms: ChannelRooms): Promise<void> {
   const channelId = event.room ? rooms.channelOf(event.room.name) : undefined;
   if (channelId === undefined) return;
   if (event.event === 'room_finished') return occupancy.clear(channelId);
@@ -50,9 +55,8 @@ export function applyWebhook(event: WebhookEvent, occupancy: OccupancyWriter, ro
       if (!track || track.type !== TrackType.AUDIO) return;
       const others = participant.tracks.filter((t) => t.sid !== track.sid);
       const muted = mutedFrom({ tracks: event.event === 'track_published' ? [...others, track] : others });
-      if (occupancy.isIn(channelId, seat.did)) occupancy.setMuted(channelId, seat.did, seat.sid, muted);
-      else occupancy.seat(channelId, { ...seat, muted }); // its "joined" was lost or is late
-      return;
+      if (occupancy.isIn(channelId, seat.did)) return occupancy.setMuted(channelId, seat.did, seat.sid, muted);
+      return occupancy.seat(channelId, { ...seat, muted }); // its "joined" was lost or is late
     }
   }
 }
@@ -61,7 +65,7 @@ export interface WebhookListenerOptions {
   port: number;
   bind: string;
   receiver: WebhookReceiver;
-  onEvent: (event: WebhookEvent) => void | Promise<void>;
+  onEvent: (event: WebhookEvent) => Promise<void>;
   /** Marks an event id as applied; false when it already was (a replay or a repeat). */
   firstTime: (id: string) => Promise<boolean>;
   /** Forgets an id whose event could not be applied, so LiveKit's retry is not dropped. */
@@ -82,35 +86,37 @@ export async function startWebhookListener(options: WebhookListenerOptions): Pro
     if (new URL(req.url ?? '/', 'http://x').pathname !== WEBHOOK_PATH) return reply(404, 'not found');
     if (req.method !== 'POST') return reply(405, 'use POST');
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return reply(413, 'body too large');
-    readBody(req).then(
-      async (body) => {
-        if (body === undefined) return reply(413, 'body too large');
-        let event: WebhookEvent;
-        try {
-          event = await options.receiver.receive(body, req.headers.authorization);
-        } catch (error) {
-          // The reason names what failed (missing header, signature, checksum), never the token.
-          logEvent(options.log, 'webhook_refused', { reason: error instanceof Error ? error.message : 'invalid' });
-          return reply(401, 'webhook not verified');
-        }
-        try {
-          if (event.id && !(await options.firstTime(event.id))) return reply(200, 'already applied');
-          logEvent(options.log, 'webhook', { event: event.event, room: event.room?.name });
-          try {
-            await options.onEvent(event);
-          } catch (error) {
-            if (event.id) await options.forget(event.id).catch(() => undefined);
-            throw error;
-          }
-        } catch (error) {
-          logEvent(options.log, 'webhook_not_applied', { event: event.event, error: error instanceof Error ? error.message : 'failed' });
-          return reply(503, 'cannot apply it right now; retry later');
-        }
-        reply(200, 'ok');
-      },
-      () => res.destroy(),
-    );
+    // handle() answers every outcome itself; it rejects only when the body cannot be read
+    // (the caller went away), and then the connection is ended.
+    handle(req, reply).catch(() => res.destroy());
   });
+
+  async function handle(req: http.IncomingMessage, reply: (status: number, text: string) => void): Promise<void> {
+    const body = await readBody(req);
+    if (body === undefined) return reply(413, 'body too large');
+    let event: WebhookEvent;
+    try {
+      event = await options.receiver.receive(body, req.headers.authorization);
+    } catch (error) {
+      // The reason names what failed (missing header, signature, checksum), never the token.
+      logEvent(options.log, 'webhook_refused', { reason: error instanceof Error ? error.message : 'invalid' });
+      return reply(401, 'webhook not verified');
+    }
+    try {
+      if (event.id && !(await options.firstTime(event.id))) return reply(200, 'already applied');
+      logEvent(options.log, 'webhook', { event: event.event, room: event.room?.name });
+      try {
+        await options.onEvent(event);
+      } catch (error) {
+        if (event.id) await options.forget(event.id).catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      logEvent(options.log, 'webhook_not_applied', { event: event.event, error: error instanceof Error ? error.message : 'failed' });
+      return reply(503, 'cannot apply it right now; retry later');
+    }
+    reply(200, 'ok');
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
