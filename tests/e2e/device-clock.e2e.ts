@@ -59,3 +59,24 @@ test('a device whose clock is 5 minutes fast is told to set its clock, not "unex
 	await expect.poll(() => popup.isClosed()).toBe(true);
 	expect((await storedAppState(page)).session).toBeUndefined();
 });
+
+test('a clock that jumps 5 minutes fast after sign-in keeps her signed in ("Reconnecting…"), and renewal recovers once it is set', async ({ context, page, stack, pageErrors }) => {
+	test.setTimeout(120_000);
+	// The PDS refuses getServiceAuth's DPoP proof (401 invalid_dpop_proof) while the clock is off.
+	pageErrors.expect(/status of 401/);
+	await shiftClock(context, 0);
+	await signIn(page, account(stack, 'alice.test'));
+	const first = (await storedAppState(page)).session as Stored;
+	// A laptop waking from sleep with its clock drifted.
+	await context.clock.setSystemTime(Date.now() + 5 * MINUTE);
+	await page.waitForTimeout(Math.max(0, first.expiresAt - Date.now()) + 1000);
+	await expect(page.getByTestId('directory-status')).toHaveText('Reconnecting…', { timeout: 20_000 });
+	await page.waitForTimeout(3000);
+	await expect(page.getByText('Signed in as @alice.test')).toBeVisible();
+	expect(((await storedAppState(page)).session as Stored).token).toBe(first.token);
+	// The clock is set again: the next attempt renews.
+	await context.clock.setSystemTime(Date.now());
+	await expect(page.getByTestId('directory-status')).toHaveText('Live', { timeout: 30_000 });
+	expect(((await storedAppState(page)).session as Stored).token).not.toBe(first.token);
+	expect(new URL(page.url()).pathname).toBe('/');
+});
