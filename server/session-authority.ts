@@ -15,7 +15,7 @@ import type { ServerConfig } from './config.js';
 import { acceptedServiceDids, serviceDidRef } from './did-web.js';
 import { clientKey } from './identity/client-key.js';
 import { RateLimiter } from './identity/rate-limit.js';
-import { buildIdentity } from './identity/resolver.js';
+import { buildIdentity, type Identity } from './identity/resolver.js';
 import { createServiceTokenVerifier, ServiceTokenError } from './identity/service-token.js';
 import { createSessionTokens, SessionTokenError } from './identity/session-jwt.js';
 import { loadSessionKeys } from './identity/session-keys.js';
@@ -33,8 +33,9 @@ export interface SessionAuthority {
   verifySession: SessionVerifier;
 }
 
-export async function createSessionAuthority(config: ServerConfig, store: Store): Promise<SessionAuthority> {
-  const identity = buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, pdsUrlForHandles: config.devHandleResolverUrl });
+/** identity: DID and handle lookups; built from the configuration unless given (unit tests). */
+export async function createSessionAuthority(config: ServerConfig, store: Store, identity?: Identity): Promise<SessionAuthority> {
+  identity ??= buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, pdsUrlForHandles: config.devHandleResolverUrl });
   const verifyServiceToken = createServiceTokenVerifier({
     ownDids: acceptedServiceDids(config.publicHosts),
     lxm: config.lxm,
@@ -64,6 +65,10 @@ export async function createSessionAuthority(config: ServerConfig, store: Store)
     }
   }
 
+  async function admitAccount(did: string): Promise<void> {
+    if (!(await byDid.take(did)).allowed) throw tooMany();
+  }
+
   return {
     async signIn(serviceToken, clientAddress, previousSession) {
       const renewal = await renewing(previousSession);
@@ -71,14 +76,16 @@ export async function createSessionAuthority(config: ServerConfig, store: Store)
       if (!budget.allowed) throw tooMany();
       let who;
       try {
-        who = await verifyServiceToken(serviceToken);
+        who = await verifyServiceToken(serviceToken, {
+          // A renewal is for the account whose session it carries: any other issuer is
+          // refused before its DID is resolved (service-token.ts).
+          account: renewal,
+          // A new sign-in takes the account's budget once the signature proved the token
+          // theirs (a forged one cannot spend someone else's) and before its jti is remembered.
+          admit: renewal === undefined ? admitAccount : undefined,
+        });
       } catch (err) {
         throw toConnectError(err);
-      }
-      if (renewal === undefined) {
-        if (!(await byDid.take(who.did)).allowed) throw tooMany();
-      } else if (who.did !== renewal) {
-        throw new ConnectError('the session to renew belongs to another account; sign in again', Code.Unauthenticated);
       }
       const { token, expiresAt } = await tokens.issueSession(who, config.sessionTtlSeconds);
       return { token, did: who.did, handle: who.handle, expiresAt };
@@ -103,12 +110,19 @@ function tooMany(): ConnectError {
 function toConnectError(err: unknown): unknown {
   // The replay cache is out of reach: refused (fail closed), and said to be temporary.
   if (err instanceof StoreUnavailableError) return storeFault(err);
+  if (err instanceof ConnectError) return err; // a limit said no (admitAccount)
   if (!(err instanceof ServiceTokenError)) return new ConnectError('sign-in failed', Code.Internal);
   switch (err.reason) {
     case 'did_unresolvable':
       return new ConnectError(err.message, Code.Unavailable);
     case 'replay_cache_full':
       return new ConnectError(err.message, Code.ResourceExhausted);
+    // The PDS sets iat and exp by its own clock: these say its clock and ours disagree (or
+    // the token was long on its way), not that the account may not sign in. Not
+    // UNAUTHENTICATED, which the app takes as "this session is over" and signs out every tab.
+    case 'expired':
+    case 'iat_in_future':
+      return new ConnectError(`${err.message}; the clocks of your account's server and of this server may disagree`, Code.FailedPrecondition);
     default:
       return new ConnectError(err.message, Code.Unauthenticated);
   }

@@ -2,9 +2,11 @@
 // trades for our session. Every check below is a rule from DESIGN.md "Security rules"; a
 // token that fails ANY of them is refused with a ServiceTokenError and no session is issued.
 //
-// Order matters: cheap structural checks (shape, alg, claims, aud, lxm, times) run before we
-// resolve any DID, so junk cannot make us do network lookups; the replay cache is written only
-// after the signature is good, so forged tokens cannot burn someone else's jti.
+// Order matters: cheap structural checks (shape, alg, claims, aud, lxm, times, and for a
+// renewal the account) run before we resolve any DID, so junk cannot make us do network
+// lookups; the replay cache is written only after the signature is good, so forged tokens
+// cannot burn someone else's jti, and only after the caller admitted the account (its rate
+// limit), so a flood of validly signed tokens stops at the limit instead of filling the cache.
 import { verifyJwt } from '@atproto/xrpc-server';
 import type { IdResolver } from '@atproto/identity';
 import { MemoryStore } from '../store/memory.js';
@@ -14,7 +16,7 @@ import type { ResolveHandle } from './resolver.js';
 export type ServiceTokenFailure =
   | 'malformed' | 'bad_alg' | 'bad_claims' | 'bad_iss' | 'bad_aud' | 'bad_lxm'
   | 'expired' | 'iat_in_future' | 'lifetime_too_long' | 'replayed' | 'replay_cache_full'
-  | 'did_unresolvable' | 'bad_signature';
+  | 'did_unresolvable' | 'bad_signature' | 'other_account';
 
 /** Short human message (safe to show; never contains the token) + machine reason. */
 export class ServiceTokenError extends Error {
@@ -39,6 +41,17 @@ export interface ServiceTokenVerifierOptions {
   readonly now?: () => number;
   /** Where used jtis are remembered (shared by replicas); default a private in-memory store. */
   readonly store?: Store;
+}
+
+/** What one verification is for, beyond the server's own rules. */
+export interface VerifyContext {
+  /** A renewal: the account whose session it renews. A token of anyone else is refused before any lookup. */
+  readonly account?: string | undefined;
+  /**
+   * Runs once the signature proved the token is the issuer's and before its jti is
+   * remembered; throwing (a rate limit) refuses the token and leaves the replay cache untouched.
+   */
+  readonly admit?: ((did: string) => Promise<void>) | undefined;
 }
 
 export interface VerifiedIdentity {
@@ -107,7 +120,7 @@ export function createServiceTokenVerifier(opts: ServiceTokenVerifierOptions) {
     }
   }
 
-  return async function verify(jwt: string): Promise<VerifiedIdentity> {
+  return async function verify(jwt: string, context: VerifyContext = {}): Promise<VerifiedIdentity> {
     if (typeof jwt !== 'string' || jwt.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(jwt)) {
       fail('malformed', 'service token is not a JWT');
     }
@@ -125,6 +138,10 @@ export function createServiceTokenVerifier(opts: ServiceTokenVerifierOptions) {
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) fail('bad_claims', 'service token lacks a jti');
     const did = iss as string;
     if (!PLAIN_DID.test(did)) fail('bad_iss', 'service token issuer must be a did:plc or did:web account');
+    // Compared before the signature: checking it would resolve a DID anyone can name.
+    if (context.account !== undefined && did !== context.account) {
+      fail('other_account', 'the session to renew belongs to another account; sign in again');
+    }
     // The token must have been minted for us; one minted for another server is useless here.
     if (!ownDids.has(aud as string)) fail('bad_aud', 'service token was made for a different server');
     if (lxm !== opts.lxm) fail('bad_lxm', `service token must be for ${opts.lxm}`);
@@ -156,6 +173,7 @@ export function createServiceTokenVerifier(opts: ServiceTokenVerifierOptions) {
       fail('bad_signature', 'service token signature does not match the account\'s key');
     }
 
+    await context.admit?.(did);
     await rememberJti(`${did} ${jti as string}`, (exp as number) + skew, t);
     return { did, handle: await checkedHandle(did) };
   };

@@ -48,6 +48,21 @@ export function describeLoginError(err: unknown, handle: string): string {
 	return 'Sign-in failed for an unexpected reason. Try again.';
 }
 
+/**
+ * False for failures whose cause is known and is not this device's clock (a cancel, a denial,
+ * an unknown handle, blocked storage, a rate limit); for the rest the login flow reads the
+ * clock before it explains (device-clock.ts): a PDS refusing a DPoP proof from a clock off by
+ * minutes says only "invalid DPoP proof", which would otherwise read as "unexpected".
+ */
+export function mayBeClockTrouble(err: unknown): boolean {
+	const lib = oauthLibrary();
+	if (isAbort(err) || err instanceof StorageUnavailableError) return false;
+	if (lib && err instanceof lib.OAuthCallbackError && err.params.get('error') === 'access_denied') return false;
+	if (lib && err instanceof lib.OAuthResolverError) return false;
+	if (err instanceof ConnectError && err.code === Code.ResourceExhausted) return false;
+	return true;
+}
+
 export function isAbort(err: unknown): boolean {
 	return (
 		(err instanceof DOMException && err.name === 'AbortError') ||

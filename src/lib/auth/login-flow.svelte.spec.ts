@@ -277,3 +277,64 @@ describe('LoginFlow: Cancel at the last moment, and grants nobody uses', () => {
 		await vi.waitFor(() => expect(revoked).toEqual([DID]));
 	});
 });
+
+describe('LoginFlow: a device whose clock is off', () => {
+	const CLOCK = 'This device’s clock is 5 minutes fast. Set it to update automatically, then try again.';
+
+	it('asks the PDS for a service token without `exp`, so the PDS stamps it by its own clock', async () => {
+		const popup = controllablePopup();
+		const asked: string[] = [];
+		const { flow } = flowWith(popup.client);
+		const done = flow.start(SERVER, 'alice.test');
+		const session = pds();
+		popup.approve({ ...session, fetchHandler: (path, init) => (asked.push(path), session.fetchHandler(path, init)) });
+		await done;
+		expect(flow.current.status).toBe('done');
+		expect(asked).toHaveLength(1);
+		expect(new URL(asked[0]!, 'http://pds.test').searchParams.has('exp')).toBe(false);
+	});
+
+	it('a refusal the clock explains (the PDS refused its DPoP proof) says the clock, not "unexpected"', async () => {
+		const popup = controllablePopup();
+		const checked: string[] = [];
+		const { flow } = flowWith(popup.client, { checkClock: async (url) => (checked.push(url), CLOCK) });
+		const done = flow.start(SERVER, 'alice.test');
+		popup.deny(Object.assign(new Error('Failed to verify DPoP proof'), { error: 'invalid_dpop_proof' }));
+		await done;
+		expect(flow.current).toEqual({ status: 'failed', message: CLOCK });
+		expect(checked).toEqual([SERVER]);
+		expect(await getPendingLogin()).toBeUndefined();
+	});
+
+	it('with the clock right (or unknown) the usual message stands; a cancel never reads the clock', async () => {
+		const popup = controllablePopup();
+		let checks = 0;
+		const { flow } = flowWith(popup.client, { checkClock: async () => void checks++ });
+		const done = flow.start(SERVER, 'alice.test');
+		popup.deny(new Error('Failed to verify DPoP proof'));
+		await done;
+		expect(flow.current).toEqual({ status: 'failed', message: 'Sign-in failed for an unexpected reason. Try again.' });
+		expect(checks).toBe(1);
+
+		const again = controllablePopup();
+		const second = flowWith(again.client, { checkClock: async () => void checks++ });
+		const cancelled = second.flow.start(SERVER, 'alice.test');
+		again.deny(new DOMException('Aborted', 'AbortError'));
+		await cancelled;
+		expect(second.flow.current).toEqual({ status: 'idle', message: CANCELLED_MESSAGE });
+		expect(checks).toBe(1);
+	});
+
+	it('a Cancel while the clock is read wins: no failure message replaces it', async () => {
+		const popup = controllablePopup();
+		let answer!: (m: string | undefined) => void;
+		const { flow } = flowWith(popup.client, { checkClock: () => new Promise((resolve) => (answer = resolve)) });
+		const done = flow.start(SERVER, 'alice.test');
+		popup.deny(new Error('Failed to verify DPoP proof'));
+		await vi.waitFor(() => expect(answer).toBeDefined());
+		flow.cancel();
+		answer(CLOCK);
+		await done;
+		expect(flow.current).toEqual({ status: 'idle', message: CANCELLED_MESSAGE });
+	});
+});

@@ -27,7 +27,7 @@ import {
 	type AppSession
 } from './app-session.js';
 import { claimLogin } from './login-claim.js';
-import { describeLoginError, isAbort, CANCELLED_MESSAGE } from './login-errors.js';
+import { describeLoginError, isAbort, mayBeClockTrouble, CANCELLED_MESSAGE } from './login-errors.js';
 import { createServerSession, type PdsSession } from './server-session.js';
 import { OAUTH_SCOPE } from './oauth-client.js';
 
@@ -60,6 +60,8 @@ export interface LoginDeps {
 	onSignedIn: (session: AppSession) => void;
 	/** Revokes the OAuth grant of `did` at its PDS; best effort. */
 	revokeOAuth?: (did: string) => Promise<void>;
+	/** Reads this device's clock against the server's: a message when it is off, else undefined (device-clock.ts). */
+	checkClock?: (serverUrl: string) => Promise<string | undefined>;
 }
 
 export type LoginState =
@@ -161,11 +163,17 @@ export class LoginFlow {
 			if (this.#attempt?.id !== id) return; // cancelled: cancel() already set the state
 			// The library leaves its popup open when the handle fails to resolve.
 			closeQuietly(this.#attempt.popup);
+			const message = isAbort(err) ? undefined : await this.#explain(err, handle, serverUrl);
+			if (this.#attempt?.id !== id) return; // cancelled while the clock was read
 			this.#attempt = undefined;
-			this.#state = isAbort(err)
-				? { status: 'idle', message: CANCELLED_MESSAGE }
-				: { status: 'failed', message: describeLoginError(err, handle) };
+			this.#state = message === undefined ? { status: 'idle', message: CANCELLED_MESSAGE } : { status: 'failed', message };
 		}
+	}
+
+	/** What went wrong, in words; a clock that is off is named as the cause when it may be one. */
+	async #explain(err: unknown, handle: string, serverUrl: string): Promise<string> {
+		const clock = mayBeClockTrouble(err) ? await this.#deps.checkClock?.(serverUrl).catch(() => undefined) : undefined;
+		return clock ?? describeLoginError(err, handle);
 	}
 
 	/** The PDS granted access but no session came of it: take the grant back. */
@@ -196,8 +204,10 @@ export class LoginFlow {
 			await clearPendingLogin(id).catch(() => {});
 			void this.#releaseClaim(id);
 			if (this.#attempt?.id !== id) return;
+			const message = await this.#explain(err, handle, serverUrl);
+			if (this.#attempt?.id !== id) return;
 			this.#attempt = undefined;
-			this.#state = { status: 'failed', message: describeLoginError(err, handle) };
+			this.#state = { status: 'failed', message };
 		}
 	}
 

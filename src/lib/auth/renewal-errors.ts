@@ -19,7 +19,12 @@ export function isDefiniteRefusal(err: unknown): boolean {
 	if (lib && (err instanceof lib.TokenRefreshError || err instanceof lib.TokenRevokedError || err instanceof lib.TokenInvalidError)) {
 		return true;
 	}
-	if (err instanceof ServiceAuthError) return err.refusal || PDS_REFUSALS.has(err.status);
+	if (err instanceof ServiceAuthError) {
+		// The PDS refused this device's DPoP proof, not the session: most often a clock off by
+		// more than the PDS allows (a laptop waking from sleep). It passes once the clock is set.
+		if (err.error === 'invalid_dpop_proof') return err.refusal;
+		return err.refusal || PDS_REFUSALS.has(err.status);
+	}
 	if (err instanceof ConnectError) return err.code === Code.Unauthenticated || err.code === Code.PermissionDenied;
 	return false;
 }

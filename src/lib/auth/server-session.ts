@@ -13,9 +13,6 @@ export interface PdsSession {
 	fetchHandler(pathname: string, init?: RequestInit): Promise<Response>;
 }
 
-/** Seconds a service token lives: just long enough to reach the server. */
-const SERVICE_TOKEN_SECONDS = 60;
-
 export class ServiceAuthError extends Error {
 	/**
 	 * `refusal`: this answer ends the session for good whatever its status (the server
@@ -24,7 +21,9 @@ export class ServiceAuthError extends Error {
 	constructor(
 		message: string,
 		readonly status: number,
-		readonly refusal = false
+		readonly refusal = false,
+		/** The PDS's error name, e.g. `invalid_dpop_proof`. */
+		readonly error?: string
 	) {
 		super(message);
 		this.name = 'ServiceAuthError';
@@ -32,15 +31,14 @@ export class ServiceAuthError extends Error {
 }
 
 export async function requestServiceToken(pds: PdsSession, serverUrl: string, signal?: AbortSignal): Promise<string> {
-	const params = new URLSearchParams({
-		aud: serviceDidFor(serverUrl),
-		lxm: CREATE_SESSION_LXM,
-		exp: String(Math.floor(Date.now() / 1000) + SERVICE_TOKEN_SECONDS)
-	});
+	// No `exp`: the PDS then stamps the token by its own clock (60 s, enough to reach the
+	// server). One computed here from this device's clock is refused ("expiration is in past")
+	// when the clock is a minute slow, and outlives the server's limit when it is fast.
+	const params = new URLSearchParams({ aud: serviceDidFor(serverUrl), lxm: CREATE_SESSION_LXM });
 	const res = await pds.fetchHandler(`/xrpc/com.atproto.server.getServiceAuth?${params}`, { signal });
 	if (!res.ok) {
-		const body = (await res.json().catch(() => ({}))) as { message?: string };
-		throw new ServiceAuthError(body.message ?? `Your PDS answered ${res.status}`, res.status);
+		const body = (await res.json().catch(() => ({}))) as { message?: string; error?: string };
+		throw new ServiceAuthError(body.message ?? `Your PDS answered ${res.status}`, res.status, false, body.error);
 	}
 	const body = (await res.json()) as { token?: unknown };
 	if (typeof body.token !== 'string') throw new ServiceAuthError('Your PDS returned no token', 502);

@@ -149,8 +149,8 @@ describe('Session', () => {
 	});
 });
 
-function pdsAnswering(status: number): PdsSession {
-	return { sub: alice.did, fetchHandler: async () => new Response(JSON.stringify({ message: `status ${status}` }), { status }) };
+function pdsAnswering(status: number, error?: string): PdsSession {
+	return { sub: alice.did, fetchHandler: async () => new Response(JSON.stringify({ message: `status ${status}`, error }), { status }) };
 }
 
 describe('renewal: only a definite refusal signs out', () => {
@@ -178,7 +178,11 @@ describe('renewal: only a definite refusal signs out', () => {
 		['the PDS answers 429', async () => pdsAnswering(429), undefined],
 		['the server says RESOURCE_EXHAUSTED', async () => pds, () => { throw new ConnectError('slow down', Code.ResourceExhausted); }],
 		['the server says INTERNAL', async () => pds, () => { throw new ConnectError('oops', Code.Internal); }],
-		['the server says UNAVAILABLE', async () => pds, () => { throw new ConnectError('down', Code.Unavailable); }]
+		['the server says UNAVAILABLE', async () => pds, () => { throw new ConnectError('down', Code.Unavailable); }],
+		// The clocks of the PDS and the server disagree (server/session-authority.ts).
+		['the server says FAILED_PRECONDITION', async () => pds, () => { throw new ConnectError('service token has expired', Code.FailedPrecondition); }],
+		// This device's clock is beyond what the PDS accepts: it passes once the clock is set.
+		['the PDS answers 401 invalid_dpop_proof', async () => pdsAnswering(401, 'invalid_dpop_proof'), undefined]
 	];
 	for (const [name, restore, server] of passing) {
 		it(`keeps the session, in every tab, when ${name}`, async () => {

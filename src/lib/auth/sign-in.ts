@@ -1,6 +1,7 @@
 // Wires the sign-in state to the real browser: the OAuth library, window.open, the
 // gRPC-Web transport. Unit tests build LoginFlow and Session with fakes instead.
 import { createServerTransport } from '$lib/api/transport.js';
+import { checkDeviceClock } from './device-clock.js';
 import { LoginFlow, POPUP_NAME } from './login-flow.svelte.js';
 import { loadOAuthClient, loadedOAuthClient } from './oauth-client.js';
 import { session } from './session.svelte.js';
@@ -32,5 +33,6 @@ export const loginFlow = new LoginFlow({
 	openPopup: (name = POPUP_NAME) => window.open('about:blank', name, POPUP_FEATURES),
 	mustRedirect,
 	onSignedIn: (s) => session.adopt(s),
-	revokeOAuth: async (did) => (await loadOAuthClient()).revoke(did)
+	revokeOAuth: async (did) => (await loadOAuthClient()).revoke(did),
+	checkClock: (serverUrl) => checkDeviceClock(createServerTransport(serverUrl))
 });
