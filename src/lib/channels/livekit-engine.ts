@@ -54,6 +54,7 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 	const gains = new Map<string, number>();
 	const nodes = new Map<string, GainNode>();
 	let capture: CaptureSettings | undefined;
+	let lastSession: string | undefined;
 
 	const people = (): RemoteVoice[] =>
 		[...(room?.remoteParticipants.values() ?? [])].map((p: RemoteParticipant) => ({
@@ -105,7 +106,11 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 			mix.addEventListener('statechange', mixChanged);
 			stopWatchingMix = () => mix.removeEventListener('statechange', mixChanged);
 			r
-				.on(RoomEvent.ConnectionStateChanged, (s) => s !== ConnectionState.Disconnected && to()?.link(LINK[s]))
+				.on(RoomEvent.ConnectionStateChanged, (s) => {
+					// LiveKit's own full reconnect makes a new session (a new sid).
+					if (s === ConnectionState.Connected && r === room) lastSession = r.localParticipant.sid || lastSession;
+					if (s !== ConnectionState.Disconnected) to()?.link(LINK[s]);
+				})
 				.on(RoomEvent.Disconnected, (reason) => to()?.link('disconnected', endCause(reason)))
 				.on(RoomEvent.ParticipantConnected, emitPeople)
 				.on(RoomEvent.ParticipantDisconnected, (p) => {
@@ -134,9 +139,11 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 				const end = err instanceof ConnectionError && err.reason === ConnectionErrorReason.LeaveRequest ? FINAL[err.context as DisconnectReason] : undefined;
 				throw end ? new CallEnded(end) : err;
 			});
+			lastSession = r.localParticipant.sid || lastSession;
 			emitPeople();
 			reportBlocked();
 		},
+		lastSession: () => lastSession,
 		async publishMic(muted) {
 			if (!room) return 'other';
 			try {
