@@ -55,6 +55,10 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 	const nodes = new Map<string, GainNode>();
 	let capture: CaptureSettings | undefined;
 	let lastSession: string | undefined;
+	// The Room every join warm-up uses: it never connects, so one serves them all. A Room
+	// per warm-up was never disconnected, and each one lived on (its devicechange listener,
+	// its engine) for as long as the page did.
+	let warmer: Room | undefined;
 
 	const people = (): RemoteVoice[] =>
 		[...(room?.remoteParticipants.values() ?? [])].map((p: RemoteParticipant) => ({
@@ -79,7 +83,7 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 	return {
 		// A Room that never connects: prepareConnection warms the server's address, not the
 		// Room (with no LiveKit Cloud token it is one HEAD request, which LiveKit answers with CORS).
-		prepare: (url) => new Room().prepareConnection(url),
+		prepare: (url) => (warmer ??= new Room()).prepareConnection(url),
 		async connect(url, token, settings, outputDeviceId, l) {
 			await this.disconnect();
 			capture = settings;
