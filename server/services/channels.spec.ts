@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { TokenVerifier, TrackSource } from 'livekit-server-sdk';
@@ -78,6 +78,37 @@ describe('GetChannelToken', () => {
     // LiveKit enforces the cap too when this join creates the room.
     expect(claims.roomConfig).toMatchObject({ maxParticipants: 2 });
     await occupancy.clear('quiet-room');
+  });
+
+  it('an automatic rejoin never takes the call from another device (ALREADY_EXISTS, no call ended); its own lost session does not stop it', async () => {
+    const occupancy = t.server.occupancy;
+    const laptopLost = { rejoin: { lostSession: 'PA_laptop' } };
+    const refused = { code: Code.AlreadyExists, message: 'you are in a call on another device: an automatic rejoin does not take it over' };
+    try {
+      // The phone took the call in the same channel while the laptop was offline.
+      await occupancy.seat('lobby', { ...ALICE, muted: false, sid: 'PA_phone' });
+      expect(await codeOf(t.client.getChannelToken({ channelId: 'lobby', ...laptopLost }, authed))).toEqual(refused);
+      // …or joined another channel: still refused, and that call is not ended for it.
+      await occupancy.seat('music', { ...ALICE, muted: false, sid: 'PA_phone2' });
+      const linesBefore = t.lines.length;
+      expect(await codeOf(t.client.getChannelToken({ channelId: 'lobby', ...laptopLost }, authed))).toEqual(refused);
+      expect(await codeOf(t.client.getChannelToken({ channelId: 'lobby', rejoin: { lostSession: '' } }, authed))).toEqual(refused);
+      expect(t.lines.slice(linesBefore).filter((l) => l.includes('one_call_removal_failed'))).toEqual([]);
+      // A join the person asked for ("Join here") still takes it over: it tries to end the phone's call.
+      await t.client.getChannelToken({ channelId: 'lobby' }, authed);
+      await vi.waitFor(() => expect(t.lines.slice(linesBefore).some((l) => l.includes('one_call_removal_failed') && l.includes('music'))).toBe(true));
+      await occupancy.clear('music');
+
+      // The laptop's own lost session, still listed until LiveKit notices it left: a token.
+      await occupancy.seat('lobby', { ...ALICE, muted: false, sid: 'PA_laptop' });
+      expect((await t.client.getChannelToken({ channelId: 'lobby', ...laptopLost }, authed)).token).not.toBe('');
+      // In no call at all: a token.
+      await occupancy.clear('lobby');
+      expect((await t.client.getChannelToken({ channelId: 'lobby', rejoin: { lostSession: '' } }, authed)).token).not.toBe('');
+    } finally {
+      await occupancy.clear('lobby');
+      await occupancy.clear('music');
+    }
   });
 
   it('refuses with FAILED_PRECONDITION when the server has no LiveKit', async () => {

@@ -12,7 +12,7 @@ import type { ChannelOccupancy } from '../voice/occupancy.js';
 import { profiledOccupancy } from '../voice/profiled-occupancy.js';
 import type { ChannelRooms } from '../voice/rooms.js';
 import type { StreamQuota } from '../voice/stream-quota.js';
-import type { EndOtherCalls } from '../voice/one-call.js';
+import { rejoinAllowed, type EndOtherCalls } from '../voice/one-call.js';
 import { channelList, untilSessionEnds, watchChannels, type WatchTuning } from '../voice/watch.js';
 
 export interface ChannelsDeps {
@@ -57,13 +57,17 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
       if (!url || !apiKey || !apiSecret) {
         throw new ConnectError('voice is not set up on this server (no LiveKit configured)', Code.FailedPrecondition);
       }
+      if (req.rejoin && !rejoinAllowed(occupancy, session.did, req.rejoin.lostSession)) {
+        throw new ConnectError('you are in a call on another device: an automatic rejoin does not take it over', Code.AlreadyExists);
+      }
       const max = config.maxParticipantsPerChannel;
       // Someone already inside (a reconnect, a second tab) may always get a fresh token.
       if (max > 0 && !(await deps.cap(channel.id, session.did, max))) {
         throw new ConnectError(`"${channel.name}" is full (${max} people)`, Code.ResourceExhausted);
       }
-      // One call per person: joining here ends this person's call in any other channel.
-      await deps.endOtherCalls?.(session.did, channel.id);
+      // One call per person: joining here ends this person's call in any other channel. An
+      // automatic rejoin was let through only if they are in no other call: it ends nothing.
+      if (!req.rejoin) await deps.endOtherCalls?.(session.did, channel.id);
       const pass = await mintChannelPass(
         { url, apiKey, apiSecret },
         { room: rooms.roomOf(channel.id), session, ttlSeconds: config.channelTokenTtlSeconds, maxParticipants: max },

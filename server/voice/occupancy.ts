@@ -69,6 +69,15 @@ export class ChannelOccupancy {
     return this.#channels.get(channelId)?.has(did) ?? false;
   }
 
+  /** Where `did` is seated and through which LiveKit session, or undefined when in no channel. */
+  seatOf(did: string): { readonly channelId: string; readonly sid: string } | undefined {
+    for (const [channelId, seats] of this.#channels) {
+      const seat = seats.get(did);
+      if (seat) return { channelId, sid: seat.sid };
+    }
+    return undefined;
+  }
+
   /** True when nobody is in any channel (the reconciliation then polls slowly). */
   get empty(): boolean {
     for (const seats of this.#channels.values()) if (seats.size > 0) return false;

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { TwirpError } from 'livekit-server-sdk';
 import { ChannelOccupancy } from './occupancy.js';
 import { channelRooms } from './rooms.js';
-import { oneCallPerPerson } from './one-call.js';
+import { oneCallPerPerson, rejoinAllowed } from './one-call.js';
 
 const rooms = channelRooms([
   { id: 'lobby', name: 'Lobby' },
@@ -45,5 +45,21 @@ describe('one call per person', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('one_call_removal_failed');
     expect(lines[0]).toContain('games');
+  });
+
+  it('an automatic rejoin is allowed only while the person is in no call, or still seated through the session that device lost', () => {
+    const { occupancy } = setUp();
+    expect(rejoinAllowed(occupancy, 'did:plc:alice', 'PA_laptop')).toBe(true);
+    expect(rejoinAllowed(occupancy, 'did:plc:alice', '')).toBe(true);
+    occupancy.seat('lobby', { did: 'did:plc:alice', handle: 'alice.test', muted: false, sid: 'PA_laptop' });
+    expect(rejoinAllowed(occupancy, 'did:plc:alice', 'PA_laptop')).toBe(true);
+    expect(rejoinAllowed(occupancy, 'did:plc:alice', '')).toBe(false);
+    // The phone took over (a new session), here or in another channel.
+    occupancy.seat('lobby', { did: 'did:plc:alice', handle: 'alice.test', muted: false, sid: 'PA_phone' });
+    expect(rejoinAllowed(occupancy, 'did:plc:alice', 'PA_laptop')).toBe(false);
+    occupancy.seat('music', { did: 'did:plc:alice', handle: 'alice.test', muted: false, sid: 'PA_phone2' });
+    expect(rejoinAllowed(occupancy, 'did:plc:alice', 'PA_laptop')).toBe(false);
+    // Someone else's call is not hers.
+    expect(rejoinAllowed(occupancy, 'did:plc:bob', '')).toBe(true);
   });
 });

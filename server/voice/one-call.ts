@@ -38,6 +38,18 @@ export function oneCallPerPerson(deps: OneCallDeps): EndOtherCalls {
   };
 }
 
+/**
+ * Whether an automatic rejoin (a device rejoining by itself the call it lost) may have a
+ * token: only while `did` is in no call, or still seated through `lostSession`, the session
+ * that device lost (LiveKit has not noticed yet). Seated through any other session, the
+ * person is in a call on another device, which only a join they ask for may take over:
+ * a stale laptop back online must not silently take the call from the phone in use.
+ */
+export function rejoinAllowed(occupancy: Pick<ChannelOccupancy, 'seatOf'>, did: string, lostSession: string): boolean {
+  const seat = occupancy.seatOf(did);
+  return !seat || (lostSession !== '' && seat.sid === lostSession);
+}
+
 /** The rule on the configured LiveKit, or undefined without one. */
 export function liveKitOneCall(
   lk: { url?: string; apiKey?: string; apiSecret?: string },

@@ -5,7 +5,10 @@
 // `indexedDB.open` throw or fail, a full disk fails writes (QuotaExceededError), and Safari
 // drops live connections ("Connection to Indexed Database server lost"). So:
 // - a failed open is never cached: the next use opens again;
-// - a connection that was lost is dropped and the operation runs once more on a new one;
+// - a connection that was lost is dropped and the operation runs once more on a new one:
+//   that includes the browser closing it under a running transaction (storage cleared,
+//   eviction, Safari's lost server), which aborts the transaction with an AbortError of its
+//   own. Only this app's own abort (a cancelled login) is a cancel;
 // - whatever still fails reaches callers as StorageUnavailableError, which the screens
 //   turn into "This browser is blocking storage" instead of a crash.
 
@@ -70,18 +73,22 @@ function forget(attempt: Promise<IDBDatabase>): void {
 export async function withStore<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => Promise<T>): Promise<T> {
 	for (let attempt = 0; ; attempt++) {
 		const current = open();
+		let done: Promise<void> | undefined;
 		try {
 			const db = await current;
 			const tx = db.transaction(STORE_NAME, mode);
-			const done = transactionDone(tx);
+			done = transactionDone(tx);
 			done.catch(() => {}); // awaited below; handled here too if `work` throws first
 			const result = await work(tx.objectStore(STORE_NAME));
 			await done;
 			return result;
-		} catch (err) {
-			if (!(err instanceof DOMException) && !(err instanceof ReferenceError)) throw err;
+		} catch (thrown) {
+			if (!(thrown instanceof DOMException) && !(thrown instanceof ReferenceError)) throw thrown;
+			// A request of `work` that failed because its transaction was aborted reports only
+			// AbortError: the transaction's own end says who aborted it.
+			const err = done ? await done.then(() => thrown, (ended: unknown) => ended) : thrown;
 			// A transaction aborted on purpose (a cancelled login): not a storage failure.
-			if (err instanceof DOMException && err.name === 'AbortError') throw err;
+			if (err instanceof TransactionCancelled) throw err;
 			// Drop the connection (or the failed open) and try once more on a fresh one.
 			forget(current);
 			void current.then((db) => db.close(), () => {});
@@ -90,10 +97,24 @@ export async function withStore<T>(mode: IDBTransactionMode, work: (store: IDBOb
 	}
 }
 
+/**
+ * This app aborted the transaction itself (IDBTransaction.abort(), which leaves its `error`
+ * null). Still an AbortError to callers, who take it as a cancel. When the browser aborts
+ * one (closing the connection under it, a full disk), `error` says why, and that is a
+ * storage failure, not a cancel.
+ */
+class TransactionCancelled extends DOMException {
+	constructor() {
+		super('The transaction was cancelled', 'AbortError');
+	}
+}
+
 function transactionDone(tx: IDBTransaction): Promise<void> {
 	return new Promise((resolve, reject) => {
 		tx.oncomplete = () => resolve();
-		tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('Transaction aborted', 'AbortError'));
+		// Only the abort: a failed request aborts the transaction with its error (abort follows);
+		// at its own error event the transaction's `error` is not set yet.
+		tx.onabort = () => reject(tx.error ?? new TransactionCancelled());
 	});
 }
 

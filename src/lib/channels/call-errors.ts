@@ -1,7 +1,19 @@
 // What to tell the person when joining fails, and whether trying again could help.
 import { Code, ConnectError } from '@connectrpc/connect';
 import { canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
-import { EngineUnavailable } from './voice-engine.js';
+import { CallEnded, EngineUnavailable, type FinalEnd } from './voice-engine.js';
+
+/**
+ * A join the server answered by ending the call for good, and why; undefined for any other
+ * failure. LiveKit's own answers come as CallEnded; the API server refuses an automatic
+ * rejoin with ALREADY_EXISTS while this person is in a call on another device, which is the
+ * same story as LiveKit's DUPLICATE_IDENTITY: the call is there now, "Join here" takes it back.
+ */
+export function endedByServer(err: unknown): FinalEnd | undefined {
+	if (err instanceof CallEnded) return err.end;
+	if (err instanceof ConnectError && err.code === Code.AlreadyExists) return 'replaced';
+	return undefined;
+}
 
 /**
  * LiveKit's errors that no retry can fix, by name: livekit-client stays out of the first

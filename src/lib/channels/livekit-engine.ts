@@ -54,6 +54,11 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 	const gains = new Map<string, number>();
 	const nodes = new Map<string, GainNode>();
 	let capture: CaptureSettings | undefined;
+	let lastSession: string | undefined;
+	// The Room every join warm-up uses: it never connects, so one serves them all. A Room
+	// per warm-up was never disconnected, and each one lived on (its devicechange listener,
+	// its engine) for as long as the page did.
+	let warmer: Room | undefined;
 
 	const people = (): RemoteVoice[] =>
 		[...(room?.remoteParticipants.values() ?? [])].map((p: RemoteParticipant) => ({
@@ -78,7 +83,7 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 	return {
 		// A Room that never connects: prepareConnection warms the server's address, not the
 		// Room (with no LiveKit Cloud token it is one HEAD request, which LiveKit answers with CORS).
-		prepare: (url) => new Room().prepareConnection(url),
+		prepare: (url) => (warmer ??= new Room()).prepareConnection(url),
 		async connect(url, token, settings, outputDeviceId, l) {
 			await this.disconnect();
 			capture = settings;
@@ -105,7 +110,11 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 			mix.addEventListener('statechange', mixChanged);
 			stopWatchingMix = () => mix.removeEventListener('statechange', mixChanged);
 			r
-				.on(RoomEvent.ConnectionStateChanged, (s) => s !== ConnectionState.Disconnected && to()?.link(LINK[s]))
+				.on(RoomEvent.ConnectionStateChanged, (s) => {
+					// LiveKit's own full reconnect makes a new session (a new sid).
+					if (s === ConnectionState.Connected && r === room) lastSession = r.localParticipant.sid || lastSession;
+					if (s !== ConnectionState.Disconnected) to()?.link(LINK[s]);
+				})
 				.on(RoomEvent.Disconnected, (reason) => to()?.link('disconnected', endCause(reason)))
 				.on(RoomEvent.ParticipantConnected, emitPeople)
 				.on(RoomEvent.ParticipantDisconnected, (p) => {
@@ -134,9 +143,11 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 				const end = err instanceof ConnectionError && err.reason === ConnectionErrorReason.LeaveRequest ? FINAL[err.context as DisconnectReason] : undefined;
 				throw end ? new CallEnded(end) : err;
 			});
+			lastSession = r.localParticipant.sid || lastSession;
 			emitPeople();
 			reportBlocked();
 		},
+		lastSession: () => lastSession,
 		async publishMic(muted) {
 			if (!room) return 'other';
 			try {

@@ -58,6 +58,12 @@ export interface VoiceEngine {
 	 */
 	prepare(url: string): Promise<void>;
 	connect(url: string, token: string, capture: CaptureSettings, outputDeviceId: string | undefined, listener: EngineListener): Promise<void>;
+	/**
+	 * This device's LiveKit session (participant sid) in the latest call it connected, kept
+	 * after that call was lost or left; undefined before the first. An automatic rejoin names
+	 * it to the server, which tells this device's own stale seat from another device's call.
+	 */
+	lastSession(): string | undefined;
 	/** Captures and publishes the mic; resolves to why it could not, or undefined. */
 	publishMic(muted: boolean): Promise<MicProblem | undefined>;
 	setMicMuted(muted: boolean): Promise<void>;

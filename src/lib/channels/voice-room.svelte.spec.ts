@@ -13,10 +13,14 @@ class FakeEngine implements VoiceEngine {
 	micProblem: MicProblem | undefined;
 	gains = new Map<string, number>();
 	prepare = vi.fn(async () => {});
+	/** The LiveKit session each connect gets: PA_1, PA_2… */
+	session: string | undefined;
 	connect = vi.fn(async (url: string, token: string, _c: unknown, _o: unknown, l: EngineListener) => {
 		this.connects.push({ url, token });
 		this.listener = l;
+		this.session = `PA_${this.connects.length}`;
 	});
+	lastSession = () => this.session;
 	publishMic = vi.fn(async (muted: boolean) => {
 		if (this.micProblem) return this.micProblem;
 		this.published = true;
@@ -34,11 +38,18 @@ function setup(tokenError?: ConnectError, supported: () => boolean = () => true)
 	const engine = new FakeEngine();
 	const loads = vi.fn(async () => engine);
 	const requested: string[] = [];
+	/** Each token request's automatic-rejoin mark: the lost session it names, or null for a join. */
+	const rejoins: (string | null)[] = [];
+	/** Answers the next token requests get instead of a token. */
+	const refusals: ConnectError[] = [];
 	const transport = createRouterTransport(({ service }) => {
 		service(ChannelsService, {
 			getChannelToken(req) {
 				requested.push(req.channelId);
+				rejoins.push(req.rejoin ? req.rejoin.lostSession : null);
 				if (tokenError) throw tokenError;
+				const refusal = refusals.shift();
+				if (refusal) throw refusal;
 				return { livekitUrl: 'ws://lk', token: `t-${req.channelId}-${requested.length}`, room: req.channelId };
 			}
 		});
@@ -60,7 +71,7 @@ function setup(tokenError?: ConnectError, supported: () => boolean = () => true)
 		speaking: () => () => false
 	};
 	const room = new VoiceRoom(deps);
-	return { room, engine, loads, requested, announce, sounds, releaseWakeLock, audio, deps };
+	return { room, engine, loads, requested, rejoins, refusals, announce, sounds, releaseWakeLock, audio, deps };
 }
 
 const alice = { identity: 'did:plc:alice', name: 'alice.test', muted: false, speaking: false };
@@ -188,6 +199,54 @@ describe('VoiceRoom', () => {
 		expect(t.announce).toHaveBeenCalledWith('Reconnected.');
 	});
 
+	it('a lost call’s rejoin says it is automatic and names the lost LiveKit session; a tap on Join never does', async () => {
+		await t.room.join('lobby');
+		t.engine.listener!.link('disconnected', 'lost');
+		await vi.waitFor(() => expect(t.room.status).toBe('connected'));
+		expect(t.rejoins).toEqual([null, 'PA_1']);
+		// Lost again: the rejoin names the newer session, the one this device had last.
+		t.engine.listener!.link('disconnected', 'lost');
+		await vi.waitFor(() => expect(t.engine.connects).toHaveLength(3));
+		expect(t.rejoins).toEqual([null, 'PA_1', 'PA_2']);
+		await vi.waitFor(() => expect(t.room.status).toBe('connected'));
+		await t.room.join('music');
+		expect(t.rejoins).toEqual([null, 'PA_1', 'PA_2', null]);
+	});
+
+	it('a rejoin refused because the person is in a call on another device ends the call here as taken over: no retry, "Join here" takes it back', async () => {
+		await t.room.join('lobby');
+		t.refusals.push(new ConnectError('you are in a call on another device', Code.AlreadyExists));
+		t.engine.listener!.link('disconnected', 'lost');
+		await vi.waitFor(() => expect(t.room.ended).toEqual({ end: 'replaced', channelId: 'lobby' }));
+		await new Promise((r) => setTimeout(r, 600)); // past the first retry's backoff
+		expect(t.rejoins).toEqual([null, 'PA_1']);
+		expect(t.room.status).toBe('idle');
+		expect(t.room.error).toBeUndefined();
+		expect(t.releaseWakeLock).toHaveBeenCalledOnce();
+		expect(t.announce).toHaveBeenLastCalledWith('You joined on another device. This call ended here.');
+		// "Join here" is a join the person asked for: not marked, so it takes the call over.
+		await t.room.join('lobby');
+		expect(t.rejoins).toEqual([null, 'PA_1', null]);
+		expect(t.room.status).toBe('connected');
+		expect(t.room.ended).toBeUndefined();
+	});
+
+	it('retries of a tap on Join that never connected stay that tap’s join, not automatic rejoins', async () => {
+		t.engine.connect.mockImplementationOnce(async () => {
+			throw new TypeError('Failed to fetch');
+		});
+		vi.useFakeTimers();
+		try {
+			const joined = t.room.join('lobby');
+			await vi.advanceTimersByTimeAsync(10_000);
+			await joined;
+		} finally {
+			vi.useRealTimers();
+		}
+		expect(t.room.status).toBe('connected');
+		expect(t.rejoins).toEqual([null, null]);
+	});
+
 	it('a resume LiveKit never finishes is given up after the deadline: rejoined with a new token, still muted', async () => {
 		vi.useFakeTimers();
 		try {
@@ -199,6 +258,7 @@ describe('VoiceRoom', () => {
 			expect(t.engine.connects).toHaveLength(1);
 			await vi.advanceTimersByTimeAsync(1);
 			expect(t.engine.connects).toEqual([{ url: 'ws://lk', token: 't-lobby-1' }, { url: 'ws://lk', token: 't-lobby-2' }]);
+			expect(t.rejoins).toEqual([null, 'PA_1']); // an automatic rejoin too
 			expect(t.room.status).toBe('connected');
 			expect(t.engine.publishMic).toHaveBeenLastCalledWith(true);
 			// The abandoned room's late events change nothing.

@@ -5,16 +5,18 @@
 // livekit-client arrives through `engine` (a dynamic import) on the first join only. A call
 // lost for good (not one LiveKit resumes by itself within RESUME_DEADLINE_MS) is rejoined
 // with a fresh token, with backoff, keeping the mute state: the person never has to click
-// anything. A call the server ended on purpose (the same person joined on another device, or
+// anything. Such a rejoin says so to the server, which refuses it while the person is in a
+// call on another device (their phone took over while this laptop was offline): the call
+// then ends here as taken over, never taken back. A call the server ended on purpose (the same person joined on another device, or
 // was removed, or the room was deleted) is never rejoined: `ended` says why, and the person
 // may take it back.
 import type { Client } from '@connectrpc/connect';
 import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
-import { CallEnded, type EndCause, type EngineFactory, type FinalEnd, type LinkState, type MicProblem, type RemoteVoice, type VoiceEngine } from './voice-engine.js';
+import { type EndCause, type EngineFactory, type FinalEnd, type LinkState, type MicProblem, type RemoteVoice, type VoiceEngine } from './voice-engine.js';
 import type { VoicePrefs } from './voice-prefs.svelte.js';
 import { Mixer } from './mixer.svelte.js';
 import { backoffDelay } from './backoff.js';
-import { describeJoinError } from './call-errors.js';
+import { describeJoinError, endedByServer } from './call-errors.js';
 import { UNSUPPORTED_TEXT } from './call-support.js';
 import { EngineLoader } from './engine-loader.js';
 
@@ -70,6 +72,12 @@ export class VoiceRoom {
 	#resumeDeadline: ReturnType<typeof setTimeout> | undefined;
 	/** An engine.connect in flight: its failure is reported by its rejection, not by link(). */
 	#connectPending: object | undefined;
+	/**
+	 * This chain of attempts rejoins a call this device had (it connected once since the last
+	 * tap on Join): its token requests are automatic rejoins, which never take the call from
+	 * another device. Retries of a tap that never connected are still that tap's join.
+	 */
+	#rejoining = false;
 
 	readonly #deps: VoiceRoomDeps;
 
@@ -108,20 +116,22 @@ export class VoiceRoom {
 		// The token request leaves first; the rest of the tap (the AudioContext, leaving the
 		// other channel) runs while it travels. Leaving is safe to overlap: the old call's
 		// events are cut off (generation, engine listener) before any answer can arrive.
-		const grant = this.#requestGrant(channelId);
+		const grant = this.#requestGrant(channelId, false);
 		grant.catch(() => {}); // awaited in #connect, after the disconnect below
 		this.#deps.audio.open(); // before any await: Safari starts sound only inside the tap
 		if (this.#channelId) await this.#disconnect();
 		this.#channelId = channelId;
 		this.#error = undefined;
 		this.#ended = undefined;
+		this.#rejoining = false;
 		this.#releaseWakeLock ??= this.#deps.holdWakeLock();
 		await this.#connect(++this.#generation, 0, grant);
 	}
 
-	#requestGrant(channelId: string): Promise<{ livekitUrl: string; token: string }> {
+	#requestGrant(channelId: string, rejoin: boolean): Promise<{ livekitUrl: string; token: string }> {
 		try {
-			return this.#deps.client().getChannelToken({ channelId });
+			const lostSession = this.#engine?.lastSession() ?? '';
+			return this.#deps.client().getChannelToken(rejoin ? { channelId, rejoin: { lostSession } } : { channelId });
 		} catch (err) {
 			return Promise.reject(err); // no session: judged with the other join errors
 		}
@@ -132,7 +142,7 @@ export class VoiceRoom {
 		this.#status = attempt ? 'reconnecting' : 'connecting';
 		try {
 			// The token request and (on the first join) the engine's chunk travel together.
-			const [grant, engine] = await Promise.all([early ?? this.#requestGrant(channelId), this.#engine ?? this.#loader.engine()]);
+			const [grant, engine] = await Promise.all([early ?? this.#requestGrant(channelId, this.#rejoining), this.#engine ?? this.#loader.engine()]);
 			this.#engine ??= engine;
 			this.#loader.remember(grant.livekitUrl);
 			if (generation !== this.#generation) return;
@@ -146,12 +156,14 @@ export class VoiceRoom {
 			}).finally(() => this.#connectPending === pending && (this.#connectPending = undefined));
 			if (generation !== this.#generation) return void engine.disconnect();
 			this.#status = 'connected';
+			this.#rejoining = true;
 			this.#deps.announce(attempt ? 'Reconnected.' : 'Connected.');
 			if (!attempt && this.#deps.prefs().sounds) this.#deps.sounds.joined();
 			this.#micProblem = await engine.publishMic(!this.micOpen);
 		} catch (err) {
 			if (generation !== this.#generation) return;
-			if (err instanceof CallEnded) return this.#endFor(err.end);
+			const end = endedByServer(err);
+			if (end) return this.#endFor(end);
 			const message = describeJoinError(err, this.#deps.supported);
 			if (message.final) return this.#fail(message.text);
 			await this.#engine?.disconnect();

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file microclimate/channels/v1/channels.proto.
  */
 export const file_microclimate_channels_v1_channels: GenFile = /*@__PURE__*/
-  fileDesc("CidtaWNyb2NsaW1hdGUvY2hhbm5lbHMvdjEvY2hhbm5lbHMucHJvdG8SGG1pY3JvY2xpbWF0ZS5jaGFubmVscy52MSJjCgtQYXJ0aWNpcGFudBILCgNkaWQYASABKAkSDgoGaGFuZGxlGAIgASgJEg0KBW11dGVkGAMgASgIEhQKDGRpc3BsYXlfbmFtZRgEIAEoCRISCgphdmF0YXJfdXJsGAUgASgJImAKB0NoYW5uZWwSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRI7CgxwYXJ0aWNpcGFudHMYAyADKAsyJS5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuUGFydGljaXBhbnQiFQoTTGlzdENoYW5uZWxzUmVxdWVzdCJLChRMaXN0Q2hhbm5lbHNSZXNwb25zZRIzCghjaGFubmVscxgBIAMoCzIhLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5DaGFubmVsIhYKFFdhdGNoQ2hhbm5lbHNSZXF1ZXN0ItUCChVXYXRjaENoYW5uZWxzUmVzcG9uc2USPgoIc25hcHNob3QYASABKAsyKi5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuQ2hhbm5lbHNTbmFwc2hvdEgAEj0KBmpvaW5lZBgCIAEoCzIrLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5QYXJ0aWNpcGFudEpvaW5lZEgAEjkKBGxlZnQYAyABKAsyKS5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuUGFydGljaXBhbnRMZWZ0SAASPwoHdXBkYXRlZBgEIAEoCzIsLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5QYXJ0aWNpcGFudFVwZGF0ZWRIABI4CgloZWFydGJlYXQYBSABKAsyIy5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuSGVhcnRiZWF0SABCBwoFZXZlbnQiRwoQQ2hhbm5lbHNTbmFwc2hvdBIzCghjaGFubmVscxgBIAMoCzIhLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5DaGFubmVsImMKEVBhcnRpY2lwYW50Sm9pbmVkEhIKCmNoYW5uZWxfaWQYASABKAkSOgoLcGFydGljaXBhbnQYAiABKAsyJS5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuUGFydGljaXBhbnQiMgoPUGFydGljaXBhbnRMZWZ0EhIKCmNoYW5uZWxfaWQYASABKAkSCwoDZGlkGAIgASgJImQKElBhcnRpY2lwYW50VXBkYXRlZBISCgpjaGFubmVsX2lkGAEgASgJEjoKC3BhcnRpY2lwYW50GAIgASgLMiUubWljcm9jbGltYXRlLmNoYW5uZWxzLnYxLlBhcnRpY2lwYW50IjgKCUhlYXJ0YmVhdBIrCgdzZW50X2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIsChZHZXRDaGFubmVsVG9rZW5SZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkiewoXR2V0Q2hhbm5lbFRva2VuUmVzcG9uc2USEwoLbGl2ZWtpdF91cmwYASABKAkSDQoFdG9rZW4YAiABKAkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEcm9vbRgEIAEoCTLsAgoPQ2hhbm5lbHNTZXJ2aWNlEm0KDExpc3RDaGFubmVscxItLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5MaXN0Q2hhbm5lbHNSZXF1ZXN0Gi4ubWljcm9jbGltYXRlLmNoYW5uZWxzLnYxLkxpc3RDaGFubmVsc1Jlc3BvbnNlEnIKDVdhdGNoQ2hhbm5lbHMSLi5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuV2F0Y2hDaGFubmVsc1JlcXVlc3QaLy5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuV2F0Y2hDaGFubmVsc1Jlc3BvbnNlMAESdgoPR2V0Q2hhbm5lbFRva2VuEjAubWljcm9jbGltYXRlLmNoYW5uZWxzLnYxLkdldENoYW5uZWxUb2tlblJlcXVlc3QaMS5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuR2V0Q2hhbm5lbFRva2VuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CidtaWNyb2NsaW1hdGUvY2hhbm5lbHMvdjEvY2hhbm5lbHMucHJvdG8SGG1pY3JvY2xpbWF0ZS5jaGFubmVscy52MSJjCgtQYXJ0aWNpcGFudBILCgNkaWQYASABKAkSDgoGaGFuZGxlGAIgASgJEg0KBW11dGVkGAMgASgIEhQKDGRpc3BsYXlfbmFtZRgEIAEoCRISCgphdmF0YXJfdXJsGAUgASgJImAKB0NoYW5uZWwSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRI7CgxwYXJ0aWNpcGFudHMYAyADKAsyJS5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuUGFydGljaXBhbnQiFQoTTGlzdENoYW5uZWxzUmVxdWVzdCJLChRMaXN0Q2hhbm5lbHNSZXNwb25zZRIzCghjaGFubmVscxgBIAMoCzIhLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5DaGFubmVsIhYKFFdhdGNoQ2hhbm5lbHNSZXF1ZXN0ItUCChVXYXRjaENoYW5uZWxzUmVzcG9uc2USPgoIc25hcHNob3QYASABKAsyKi5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuQ2hhbm5lbHNTbmFwc2hvdEgAEj0KBmpvaW5lZBgCIAEoCzIrLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5QYXJ0aWNpcGFudEpvaW5lZEgAEjkKBGxlZnQYAyABKAsyKS5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuUGFydGljaXBhbnRMZWZ0SAASPwoHdXBkYXRlZBgEIAEoCzIsLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5QYXJ0aWNpcGFudFVwZGF0ZWRIABI4CgloZWFydGJlYXQYBSABKAsyIy5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuSGVhcnRiZWF0SABCBwoFZXZlbnQiRwoQQ2hhbm5lbHNTbmFwc2hvdBIzCghjaGFubmVscxgBIAMoCzIhLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5DaGFubmVsImMKEVBhcnRpY2lwYW50Sm9pbmVkEhIKCmNoYW5uZWxfaWQYASABKAkSOgoLcGFydGljaXBhbnQYAiABKAsyJS5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuUGFydGljaXBhbnQiMgoPUGFydGljaXBhbnRMZWZ0EhIKCmNoYW5uZWxfaWQYASABKAkSCwoDZGlkGAIgASgJImQKElBhcnRpY2lwYW50VXBkYXRlZBISCgpjaGFubmVsX2lkGAEgASgJEjoKC3BhcnRpY2lwYW50GAIgASgLMiUubWljcm9jbGltYXRlLmNoYW5uZWxzLnYxLlBhcnRpY2lwYW50IjgKCUhlYXJ0YmVhdBIrCgdzZW50X2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJeChZHZXRDaGFubmVsVG9rZW5SZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSMAoGcmVqb2luGAIgASgLMiAubWljcm9jbGltYXRlLmNoYW5uZWxzLnYxLlJlam9pbiIeCgZSZWpvaW4SFAoMbG9zdF9zZXNzaW9uGAEgASgJInsKF0dldENoYW5uZWxUb2tlblJlc3BvbnNlEhMKC2xpdmVraXRfdXJsGAEgASgJEg0KBXRva2VuGAIgASgJEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHJvb20YBCABKAky7AIKD0NoYW5uZWxzU2VydmljZRJtCgxMaXN0Q2hhbm5lbHMSLS5taWNyb2NsaW1hdGUuY2hhbm5lbHMudjEuTGlzdENoYW5uZWxzUmVxdWVzdBouLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5MaXN0Q2hhbm5lbHNSZXNwb25zZRJyCg1XYXRjaENoYW5uZWxzEi4ubWljcm9jbGltYXRlLmNoYW5uZWxzLnYxLldhdGNoQ2hhbm5lbHNSZXF1ZXN0Gi8ubWljcm9jbGltYXRlLmNoYW5uZWxzLnYxLldhdGNoQ2hhbm5lbHNSZXNwb25zZTABEnYKD0dldENoYW5uZWxUb2tlbhIwLm1pY3JvY2xpbWF0ZS5jaGFubmVscy52MS5HZXRDaGFubmVsVG9rZW5SZXF1ZXN0GjEubWljcm9jbGltYXRlLmNoYW5uZWxzLnYxLkdldENoYW5uZWxUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A person in a voice channel.
@@ -313,6 +313,17 @@ export type GetChannelTokenRequest = Message<"microclimate.channels.v1.GetChanne
    * @generated from field: string channel_id = 1;
    */
   channelId: string;
+
+  /**
+   * Set only when the app rejoins by itself a call this device lost (nobody tapped Join).
+   * Such a request never takes the call from another device: while the caller is in a call
+   * through any LiveKit session but `rejoin.lost_session`, it fails with ALREADY_EXISTS
+   * ("in a call on another device"), and no call is ended for it. Unset: a join the person
+   * asked for, which takes the call over from wherever they are.
+   *
+   * @generated from field: microclimate.channels.v1.Rejoin rejoin = 2;
+   */
+  rejoin?: Rejoin | undefined;
 };
 
 /**
@@ -321,6 +332,28 @@ export type GetChannelTokenRequest = Message<"microclimate.channels.v1.GetChanne
  */
 export const GetChannelTokenRequestSchema: GenMessage<GetChannelTokenRequest> = /*@__PURE__*/
   messageDesc(file_microclimate_channels_v1_channels, 11);
+
+/**
+ * An automatic rejoin of a lost call.
+ *
+ * @generated from message microclimate.channels.v1.Rejoin
+ */
+export type Rejoin = Message<"microclimate.channels.v1.Rejoin"> & {
+  /**
+   * The LiveKit participant sid of the session this device lost (its own seat may still be
+   * listed until LiveKit notices it left); empty if it never had one.
+   *
+   * @generated from field: string lost_session = 1;
+   */
+  lostSession: string;
+};
+
+/**
+ * Describes the message microclimate.channels.v1.Rejoin.
+ * Use `create(RejoinSchema)` to create a new message.
+ */
+export const RejoinSchema: GenMessage<Rejoin> = /*@__PURE__*/
+  messageDesc(file_microclimate_channels_v1_channels, 12);
 
 /**
  * @generated from message microclimate.channels.v1.GetChannelTokenResponse
@@ -360,7 +393,7 @@ export type GetChannelTokenResponse = Message<"microclimate.channels.v1.GetChann
  * Use `create(GetChannelTokenResponseSchema)` to create a new message.
  */
 export const GetChannelTokenResponseSchema: GenMessage<GetChannelTokenResponse> = /*@__PURE__*/
-  messageDesc(file_microclimate_channels_v1_channels, 12);
+  messageDesc(file_microclimate_channels_v1_channels, 13);
 
 /**
  * @generated from service microclimate.channels.v1.ChannelsService
@@ -388,7 +421,9 @@ export const ChannelsService: GenService<{
     output: typeof WatchChannelsResponseSchema;
   },
   /**
-   * Credentials to join one channel's LiveKit room as the caller.
+   * Credentials to join one channel's LiveKit room as the caller. A join ends the caller's
+   * call on any other device (one call per person), except an automatic rejoin (see
+   * GetChannelTokenRequest.rejoin), which is refused with ALREADY_EXISTS instead.
    * Unknown channel: NOT_FOUND.
    *
    * @generated from rpc microclimate.channels.v1.ChannelsService.GetChannelToken
