@@ -7,9 +7,9 @@
 // with a fresh token, with backoff, keeping the mute state: the person never has to click
 // anything. Such a rejoin says so to the server, which refuses it while the person is in a
 // call on another device (their phone took over while this laptop was offline): the call
-// then ends here as taken over, never taken back. A call the server ended on purpose (the same person joined on another device, or
-// was removed, or the room was deleted) is never rejoined: `ended` says why, and the person
-// may take it back.
+// then ends here as taken over, never taken back. A call the server ended on purpose (the
+// same person joined on another device, or was removed, or the room was deleted) is never
+// rejoined: `ended` says why, and the person may take it back.
 import type { Client } from '@connectrpc/connect';
 import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { type EndCause, type EngineFactory, type FinalEnd, type LinkState, type MicProblem, type RemoteVoice, type VoiceEngine } from './voice-engine.js';
@@ -130,8 +130,8 @@ export class VoiceRoom {
 
 	#requestGrant(channelId: string, rejoin: boolean): Promise<{ livekitUrl: string; token: string }> {
 		try {
-			const lostSession = this.#engine?.lastSession() ?? '';
-			return this.#deps.client().getChannelToken(rejoin ? { channelId, rejoin: { lostSession } } : { channelId });
+			const request = rejoin ? { channelId, rejoin: { lostSession: this.#engine?.lastSession() ?? '' } } : { channelId };
+			return this.#deps.client().getChannelToken(request);
 		} catch (err) {
 			return Promise.reject(err); // no session: judged with the other join errors
 		}
