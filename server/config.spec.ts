@@ -17,7 +17,7 @@ describe('loadConfig defaults', () => {
   it('runs with an empty environment', () => {
     const c = load({});
     expect(c.name).toBe('Microclimate Local');
-    expect(c.grpcPort).toBe(50051);
+    expect(c.grpcPort).toBe(9051);
     expect(c.bind).toBe('127.0.0.1');
     expect(c.publicHosts).toEqual(['localhost:8080', '127.0.0.1:8080']);
     expect(c.lxm).toBe('app.microclimate.server.createSession');
@@ -30,7 +30,7 @@ describe('loadConfig defaults', () => {
     expect(c.livekit).toEqual({ url: undefined, apiKey: undefined, apiSecret: undefined });
     expect(c.channels).toEqual(DEFAULT_CHANNELS);
     expect(c.channels.map((ch) => ch.id)).toEqual(['lobby', 'music', 'quiet-room']);
-    expect(c.webhookPort).toBe(50052);
+    expect(c.webhookPort).toBe(9052);
     expect(c.channelTokenTtlSeconds).toBe(300);
     expect(c.reconcileIntervalMs).toBe(1000);
   });
@@ -45,7 +45,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('treats blank values as unset', () => {
-    expect(load({ MICROCLIMATE_GRPC_PORT: '  ', MICROCLIMATE_NAME: '' }).grpcPort).toBe(50051);
+    expect(load({ MICROCLIMATE_GRPC_PORT: '  ', MICROCLIMATE_NAME: '' }).grpcPort).toBe(9051);
   });
 });
 
@@ -86,7 +86,7 @@ describe('loadConfig refuses bad values, naming the variable', () => {
   const cases: [string, Record<string, string>][] = [
     ['MICROCLIMATE_GRPC_PORT', { MICROCLIMATE_GRPC_PORT: '80a' }],
     ['MICROCLIMATE_GRPC_PORT', { MICROCLIMATE_GRPC_PORT: '70000' }],
-    ['MICROCLIMATE_WEBHOOK_PORT', { MICROCLIMATE_WEBHOOK_PORT: '50051' }],
+    ['MICROCLIMATE_WEBHOOK_PORT', { MICROCLIMATE_WEBHOOK_PORT: '9051' }],
     ['MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS', { MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '86400' }],
     ['MICROCLIMATE_RECONCILE_INTERVAL_MS', { MICROCLIMATE_RECONCILE_INTERVAL_MS: '10' }],
     ['MICROCLIMATE_BIND', { MICROCLIMATE_BIND: 'local host' }],

@@ -3,7 +3,7 @@
 // | Variable                                       | Default                                  | Meaning
 // |------------------------------------------------|------------------------------------------|------------------------------------------------
 // | MICROCLIMATE_NAME                              | Microclimate Local                       | Name shown to people on the connect screen
-// | MICROCLIMATE_GRPC_PORT                         | 50051                                    | gRPC (HTTP/2 cleartext) port Envoy talks to; 0 = ephemeral
+// | MICROCLIMATE_GRPC_PORT                         | 9051                                     | gRPC (HTTP/2 cleartext) port Envoy talks to; 0 = ephemeral
 // | MICROCLIMATE_BIND                              | 127.0.0.1                                | Address to listen on (cleartext: keep it private)
 // | MICROCLIMATE_PUBLIC_HOSTS                      | localhost:8080,127.0.0.1:8080            | host[:port] list clients reach us by (through Envoy);
 // |                                                |                                          | each gives one accepted aud: did:web:<host>#microclimate
@@ -30,7 +30,7 @@
 // | MICROCLIMATE_MAX_STREAMS                       | 4000 (1..1000000)                        | Open WatchChannels streams on this replica (keep below
 // |                                                |                                          | Envoy's per-host circuit breaker, deploy/envoy.yaml)
 // | MICROCLIMATE_DEV_HANDLE_RESOLVER_URL           | unset                                    | Dev only: resolve handles with this PDS's resolveHandle (*.test)
-// | MICROCLIMATE_WEBHOOK_PORT                      | 50052                                    | HTTP/1.1 port (on MICROCLIMATE_BIND) for LiveKit webhooks,
+// | MICROCLIMATE_WEBHOOK_PORT                      | 9052                                     | HTTP/1.1 port (on MICROCLIMATE_BIND) for LiveKit webhooks,
 // |                                                |                                          | POST /livekit/webhook; only with LiveKit configured; 0 = ephemeral
 // | MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS         | 300 (30..3600)                           | Lifetime of LiveKit join tokens (GetChannelToken)
 // | MICROCLIMATE_AVATAR_URL                        | https://cdn.bsky.app/img/avatar/plain/   | Image service for avatars: a URL pattern with {did} and {cid}
@@ -116,8 +116,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
   if ((lkKey === undefined) !== (lkSecret === undefined)) {
     throw new ConfigError(lkKey === undefined ? 'MICROCLIMATE_LIVEKIT_API_KEY' : 'MICROCLIMATE_LIVEKIT_API_SECRET', 'set both the LiveKit API key and secret, or neither');
   }
-  const grpcPort = readInt(env, 'MICROCLIMATE_GRPC_PORT', 50051, 0, 65535);
-  const webhookPort = readInt(env, 'MICROCLIMATE_WEBHOOK_PORT', 50052, 0, 65535);
+  const grpcPort = readInt(env, 'MICROCLIMATE_GRPC_PORT', 9051, 0, 65535);
+  const webhookPort = readInt(env, 'MICROCLIMATE_WEBHOOK_PORT', 9052, 0, 65535);
   if (webhookPort !== 0 && webhookPort === grpcPort) {
     throw new ConfigError('MICROCLIMATE_WEBHOOK_PORT', `must differ from MICROCLIMATE_GRPC_PORT (${grpcPort})`);
   }

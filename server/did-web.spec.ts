@@ -29,7 +29,7 @@ describe('publicHostFor', () => {
 
   it('falls back to the first public host for an unknown or missing host', () => {
     expect(publicHostFor('evil.example:8080', hosts)).toBe('localhost:8080');
-    expect(publicHostFor('localhost:50051', hosts)).toBe('localhost:8080');
+    expect(publicHostFor('localhost:9051', hosts)).toBe('localhost:8080');
     expect(publicHostFor(undefined, hosts)).toBe('localhost:8080');
   });
 });

@@ -8,10 +8,11 @@ import { httpGet, startProcess, waitHealthy, type SpawnOptions } from './process
 export type Track = (component: { name: string; stop(options?: { abrupt?: boolean }): Promise<void> }) => void;
 const url = (port: number) => `http://${HOST}:${port}`;
 
-// The API server's default ports (50051...) lie in Linux's ephemeral range (32768-60999): an
-// outgoing connection of another part can hold one as its local port for a moment, and the
-// part's listen() then fails with EADDRINUSE (seen once in a fresh-clone run). A part that
-// exits for that reason is started again, a few times, a second apart.
+// Every default port lies below Linux's ephemeral range (32768-60999): the API server's used to
+// be 50051/50052, inside it, where another part's outgoing connection held one as its local
+// port often enough to fail a fresh-clone run's start (twice). A port overridden into that
+// range can still meet it, so a part whose listen() fails with EADDRINUSE is started again, a
+// few times, a second apart.
 const PORT_RETRIES = 3;
 
 async function launch(spec: SpawnOptions, what: string, check: () => Promise<boolean>, track: Track, timeoutMs: number) {

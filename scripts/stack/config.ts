@@ -14,14 +14,14 @@ export const HOST = '127.0.0.1';
 export const DEFAULT_PORTS = {
   PLC: 2582,
   PDS: 2583,
-  API: 50051,
+  API: 9051,
   ENVOY: 8080,
   ENVOY_ADMIN: 9901,
   LIVEKIT: 7880,
   LIVEKIT_RTC_TCP: 7881,
   LIVEKIT_RTC_UDP: 7882,
   APP: 4173,
-  WEBHOOK: 50052,
+  WEBHOOK: 9052,
 } as const;
 
 export type PortName = keyof typeof DEFAULT_PORTS;
@@ -33,8 +33,8 @@ export type Ports = Record<PortName, number>;
  * replicas neither checks nor takes them.
  */
 export const DEFAULT_SCALE_PORTS = {
-  API_2: 50061,
-  WEBHOOK_2: 50062,
+  API_2: 9061,
+  WEBHOOK_2: 9062,
   LIVEKIT_2: 7890,
   LIVEKIT_2_RTC_TCP: 7891,
   LIVEKIT_2_RTC_UDP: 7892,

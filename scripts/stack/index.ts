@@ -19,8 +19,8 @@ export { DEFAULT_PORTS, STACK_FILE, type DemoAccount, type Ports, type ReplicasI
 export interface StackInfo {
   app: string; // http://127.0.0.1:4173, the built PWA
   server: string; // http://localhost:8080, the Microclimate server URL (Envoy, gRPC-Web)
-  api: string; // http://127.0.0.1:50051, the API server directly (gRPC, HTTP/2 cleartext)
-  webhook: string; // http://127.0.0.1:50052/livekit/webhook, where LiveKit posts room events
+  api: string; // http://127.0.0.1:9051, the API server directly (gRPC, HTTP/2 cleartext)
+  webhook: string; // http://127.0.0.1:9052/livekit/webhook, where LiveKit posts room events
   envoyAdmin: string; // http://127.0.0.1:9901
   plc: string; // http://localhost:2582 (dev-env names its services localhost)
   pds: string; // http://localhost:2583

@@ -56,7 +56,7 @@ async function startPlc(accounts: Map<string, Account>): Promise<{ url: string; 
 /** deploy/envoy.yaml with this run's ports (listener, admin, API server). */
 function envoyConfigFor(dir: string, ports: { listener: number; admin: number; api: number }): string {
 	let text = readFileSync(join(root, 'deploy/envoy.yaml'), 'utf8');
-	for (const [from, to] of [[9901, ports.admin], [8080, ports.listener], [50051, ports.api]] as const) {
+	for (const [from, to] of [[9901, ports.admin], [8080, ports.listener], [9051, ports.api]] as const) {
 		const re = new RegExp(`(port_value: )${from}\\b`, 'g');
 		if (!re.test(text)) throw new Error(`deploy/envoy.yaml has no "port_value: ${from}" to replace`);
 		text = text.replace(re, `$1${to}`);
