@@ -27,6 +27,9 @@ for engine in $(echo "${MICROCLIMATE_BROWSERS:-chromium,firefox,webkit}" | tr ',
   esac
 done
 phase "types (svelte-check, server, scripts)" sh -c 'svelte-kit sync && svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --threshold warning && tsc -p server/tsconfig.json && tsc -p tsconfig.node.json'
+# Promises nobody awaits or handles (eslint.config.js: typescript-eslint's type-aware
+# no-floating-promises and no-misused-promises over server/ and src/, Svelte files too).
+phase "lint (eslint, type-aware promise rules)" eslint
 # The contract: buf's STANDARD lint, and no breaking change against the last released
 # contract (proto/released.binpb, a committed buf image; README "Changing the contract").
 phase "contract (buf lint, buf breaking against proto/released.binpb)" sh -c 'buf lint && buf breaking --against proto/released.binpb'

@@ -18,7 +18,7 @@ afterAll(async () => {
 describe('participants with their profiles', () => {
   it('lists people with display name, avatar and current handle, and streams a changed name to open lists', async () => {
     await profiles.fresh(ALICE.did, 1000);
-    t.server.occupancy.seat('lobby', { ...ALICE, muted: false, sid: 'PA_alice' });
+    await t.server.occupancy.seat('lobby', { ...ALICE, muted: false, sid: 'PA_alice' });
 
     const listed = await t.client.listChannels({}, authed);
     expect(listed.channels.find((c) => c.id === 'lobby')?.participants[0]).toMatchObject({
@@ -43,7 +43,7 @@ describe('participants with their profiles', () => {
   });
 
   it('someone whose profile is not known yet is listed at once, with the handle only', async () => {
-    t.server.occupancy.seat('music', { did: 'did:plc:nobody', handle: 'nobody.test', muted: true, sid: 'PA_nobody' });
+    await t.server.occupancy.seat('music', { did: 'did:plc:nobody', handle: 'nobody.test', muted: true, sid: 'PA_nobody' });
     const listed = await t.client.listChannels({}, authed);
     expect(listed.channels.find((c) => c.id === 'music')?.participants[0]).toMatchObject({ did: 'did:plc:nobody', handle: 'nobody.test', displayName: '', avatarUrl: '' });
   });

@@ -88,7 +88,10 @@ describe.each(STORE_KINDS)('stream counts after failures (%s store)', (kind) => 
       await expect(quota.open('did:plc:a')).rejects.toMatchObject({ code: Code.Unavailable });
       await sleep(CLAIM_MS * 1.5);
       cut.failing = false;
-      await sleep(CLAIM_MS / 2); // one heartbeat (CLAIM_MS / 3) and a margin
+      // The next heartbeat (every CLAIM_MS / 3) makes the live stream's claim again, and only that one.
+      const back = Date.now();
+      await expect.poll(() => cut.store.claims('streams:did:did:plc:a'), { timeout: 5_000, interval: 20 }).toBe(1);
+      expect(Date.now() - back).toBeLessThan(CLAIM_MS);
       await quota.open('did:plc:a'); // one place is free, as the truth says
       await expect(quota.open('did:plc:a')).rejects.toMatchObject({ code: Code.ResourceExhausted });
       stays();
@@ -120,8 +123,10 @@ describe('stream counts across a Redis outage', () => {
       await sleep(CLAIM_MS); // longer than a claim lives: heartbeats fail meanwhile
       await redis.start(); // no persistence: it comes back empty
       await expect.poll(() => store.available, { timeout: 10_000 }).toBe(true);
-      // Within one heartbeat (CLAIM_MS / 3) the live stream's claim is made again, and only that one.
-      await sleep(CLAIM_MS / 2);
+      // The next heartbeat (every CLAIM_MS / 3) makes the live stream's claim again, and only that one.
+      const back = Date.now();
+      await expect.poll(() => store.claims('streams:did:did:plc:a').catch(() => -1), { timeout: 5_000, interval: 20 }).toBe(1);
+      expect(Date.now() - back).toBeLessThan(CLAIM_MS);
       await quota.open('did:plc:a'); // one place is free, as the truth says
       await expect(quota.open('did:plc:a')).rejects.toMatchObject({ code: Code.ResourceExhausted });
       stays();

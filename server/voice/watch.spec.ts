@@ -10,7 +10,7 @@ const bob = { did: 'did:plc:bob', handle: 'bob.test', muted: false, sid: 'PA_b' 
 describe('WatchChannels stream (in-process server)', () => {
   it('starts with a snapshot, then changes in order, with heartbeats in between', async () => {
     const t = await startVoiceServer({}, { watch: { heartbeatMs: 150, queueLimit: 64 } });
-    t.server.occupancy.seat('lobby', bob);
+    await t.server.occupancy.seat('lobby', bob);
     const stream = watchStream(t.client);
     try {
       const first = await stream.next();
@@ -18,9 +18,9 @@ describe('WatchChannels stream (in-process server)', () => {
       if (first.event.case !== 'snapshot') return;
       expect(first.event.value.channels.map((c) => c.participants.map((p) => p.did))).toEqual([[bob.did], [], []]);
 
-      t.server.occupancy.seat('lobby', { ...ALICE, muted: true, sid: 'PA_a' });
-      t.server.occupancy.setMuted('lobby', bob.did, bob.sid, true);
-      t.server.occupancy.unseat('lobby', bob.did, bob.sid);
+      await t.server.occupancy.seat('lobby', { ...ALICE, muted: true, sid: 'PA_a' });
+      await t.server.occupancy.setMuted('lobby', bob.did, bob.sid, true);
+      await t.server.occupancy.unseat('lobby', bob.did, bob.sid);
       const changes = [];
       while (changes.length < 3) {
         const m = await stream.next();
