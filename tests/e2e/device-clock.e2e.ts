@@ -12,7 +12,7 @@
 // 10 s and the server ends the channel list's stream when it expires.
 import type { BrowserContext, Page } from '@playwright/test';
 import { test, expect } from './fixtures.ts';
-import { account, openSignInPopup, signIn, storedAppState } from './sign-in.ts';
+import { account, openSignInPopup, passPdsSignIn, signIn, storedAppState } from './sign-in.ts';
 
 type Stored = { token: string; expiresAt: number };
 
@@ -21,6 +21,13 @@ const MINUTE = 60_000;
 /** Every page of the context (the popup included) runs `shiftMs` off the real clock. */
 async function shiftClock(context: BrowserContext, shiftMs: number): Promise<void> {
 	await context.clock.install({ time: Date.now() + shiftMs });
+}
+
+/** The page's clock runs `shiftMs` off this runner's (real) clock, within a few seconds. */
+async function expectShifted(page: Page, shiftMs: number): Promise<void> {
+	const before = Date.now();
+	const seen = await page.evaluate(() => Date.now());
+	expect(Math.abs(seen - before - shiftMs)).toBeLessThan(5_000);
 }
 
 /** Waits (real time) until the server no longer accepts the stored JWT, then for its renewal. */
@@ -41,7 +48,15 @@ for (const [name, shiftMs] of [
 	test(`a device whose clock is ${name} signs in and renews its session`, async ({ context, page, stack }) => {
 		test.setTimeout(120_000);
 		await shiftClock(context, shiftMs);
-		await signIn(page, account(stack, 'alice.test'));
+		const alice = account(stack, 'alice.test');
+		const popup = await openSignInPopup(page, alice.handle);
+		// The popup (the PDS's pages, then the app's callback page that trades the code) runs
+		// on the same wrong clock as the tab: Playwright's clock covers the whole context.
+		await expectShifted(page, shiftMs);
+		await expectShifted(popup, shiftMs);
+		await passPdsSignIn(popup, alice);
+		await popup.getByRole('button', { name: 'Authorize' }).click();
+		await expect(page.getByText('Signed in as @alice.test')).toBeVisible({ timeout: 30_000 });
 		await expectRenewed(page);
 		// And once more: the renewed session renews too.
 		await expectRenewed(page);

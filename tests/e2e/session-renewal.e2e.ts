@@ -55,7 +55,7 @@ function grpcError(code: number, message: string) {
 				'grpc-status': String(code),
 				'grpc-message': encodeURIComponent(message),
 				'access-control-allow-origin': origin,
-				'access-control-expose-headers': 'grpc-status, grpc-message, grpc-status-details-bin',
+				'access-control-expose-headers': 'grpc-status, grpc-message, grpc-status-details-bin, date',
 				vary: 'Origin'
 			},
 			body: ''

@@ -325,6 +325,15 @@ describe('LoginFlow: a device whose clock is off', () => {
 		expect(checks).toBe(1);
 	});
 
+	it('the redirect flow says the clock too when the PDS refuses its first request', async () => {
+		const popup = controllablePopup();
+		popup.client.signInRedirect = async () => Promise.reject(Object.assign(new Error('Failed to verify DPoP proof'), { error: 'invalid_dpop_proof' }));
+		const { flow } = flowWith(popup.client, { openPopup: () => null, checkClock: async () => CLOCK });
+		await flow.start(SERVER, 'alice.test');
+		expect(flow.current).toEqual({ status: 'failed', message: CLOCK });
+		expect(await getPendingLogin()).toBeUndefined();
+	});
+
 	it('a Cancel while the clock is read wins: no failure message replaces it', async () => {
 		const popup = controllablePopup();
 		let answer!: (m: string | undefined) => void;
