@@ -5,6 +5,7 @@ import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { clientMetadataPlugin } from './scripts/client-metadata.ts';
 import { leaveOutLazyChunks, precachePrerenderedPages } from './scripts/pwa/lazy-chunks.js';
+import { writeStaticRoutes } from './scripts/pwa/static-routes.js';
 
 const THEME = '#0f1720';
 
@@ -37,7 +38,8 @@ const pwa: SvelteKitPWAOptions = {
 	},
 	workbox: {
 		globPatterns: ['client/**/*.{js,css,ico,png,svg,webmanifest}'],
-		// Static routes for the immutable files, added when the worker installs (static/sw-routes.js).
+		// Static routes for the precached immutable files, added when the worker installs
+		// (sw-routes.js, written by scripts/pwa/static-routes.ts).
 		importScripts: ['/sw-routes.js'],
 		cleanupOutdatedCaches: true,
 		// Navigations the SPA must not answer: files a person or an OAuth server may open.
@@ -77,7 +79,7 @@ function precacheShellOnly(options: SvelteKitPWAOptions): Plugin {
 				if (files.length) console.log(`[pwa] not precached (loaded on demand): ${files.join(', ')}`);
 			});
 			Object.defineProperty(transform, 'name', { value: 'leaveOutLazyChunksTransform' });
-			transforms.unshift(transform, precachePrerenderedPages(clientDir, ['connect', '']));
+			transforms.unshift(transform, precachePrerenderedPages(clientDir, ['connect', '']), writeStaticRoutes(clientDir));
 		}
 	};
 }

@@ -21,7 +21,7 @@ test.describe('service worker', () => {
 		for (const f of lazy) expect(precached).not.toContain(`/${f}`);
 	});
 
-	test('a start at /connect is answered by the worker with the prerendered form; in Chromium the immutable files skip its JavaScript (static routes)', async ({ page, context, browserName, pageErrors }) => {
+	test('a start at /connect is answered by the worker with the prerendered form; in Chromium the precached immutable files skip its JavaScript (static routes)', async ({ page, context, browserName, pageErrors }) => {
 		pageErrors.expect(/^Failed to load resource: net::ERR_INTERNET_DISCONNECTED\b/);
 		pageErrors.expectFailedRequest(/.*/); // offline, the server check gets no answer
 		await page.goto('/connect');
@@ -45,7 +45,35 @@ test.describe('service worker', () => {
 		expect(sources.length).toBeGreaterThan(10);
 		// Nothing immutable crossed the network on the second start.
 		for (const s of sources) expect(s.bytes, s.name).toBe(0);
-		if (browserName === 'chromium') for (const s of sources) expect(s.source, s.name).toBe('cache');
+		// The precached ones come straight from Cache Storage; a lazy chunk (the OAuth client)
+		// goes to the worker, whose runtime cache keeps it for offline use (next test).
+		const { lazy } = firstScreenJs();
+		const isLazy = (url: string) => lazy.some((f) => new URL(url).pathname === `/${f}`);
+		if (browserName === 'chromium') for (const s of sources) expect(s.source, s.name).toBe(isLazy(s.name) ? '' : 'cache');
+	});
+
+	test('a lazily loaded chunk is kept after its first use and loads offline', async ({ page, context }) => {
+		const { lazy } = firstScreenJs();
+		await page.goto('/connect');
+		await activeWorkerPrecache(page);
+		// The OAuth client is one of the lazy chunks: /connect loads it once shown, now through
+		// the worker (the page is controlled after this reload).
+		await page.reload();
+		expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+		await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+		const used = await page.evaluate(
+			(files) => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => files.some((f) => p === `/${f}`)),
+			lazy
+		);
+		expect(used.length).toBeGreaterThan(0);
+		// Kept by the worker's runtime cache of lazy chunks...
+		const kept = await page.evaluate(async () => (await (await caches.open('microclimate-lazy-chunks')).keys()).map((r) => new URL(r.url).pathname));
+		for (const file of used) expect(kept, file).toContain(file);
+		// ...so it loads with the network gone.
+		await context.setOffline(true);
+		const offline = await page.evaluate((files) => Promise.all(files.map((f) => fetch(f).then((r) => r.status, (e: Error) => e.message))), used);
+		await context.setOffline(false);
+		expect(offline).toEqual(used.map(() => 200));
 	});
 
 	test('a start at / gets the channel list shell, with the module preloads of that screen in its HTML', async ({ page, stack }) => {

@@ -7,11 +7,16 @@ import { startAppFront } from './app-front.ts';
 import { SHOWN_HANDLE, signIn } from './sign-in-steps.ts';
 import { ensurePartUp, startPart, stopPart } from '../e2e/voice-stack.ts';
 
-/** The page's service worker registration, as "installing:… waiting:… active:…". */
+/** The page's service worker registration, as "installing:… waiting:… active:… shell:yes|no" (shell: the precache holds /200.html). */
 function workerStates(driver: WebDriver): Promise<string> {
-	return driver.executeScript<string>(
-		`return navigator.serviceWorker.getRegistration().then((r) => r ? ['installing', 'waiting', 'active'].map((k) => k + ':' + (r[k]?.state ?? '-')).join(' ') : 'no registration')`
-	);
+	return driver.executeScript<string>(`
+		const shell = caches.keys().then(async (names) => {
+			const name = names.find((k) => k.startsWith('workbox-precache'));
+			const keys = name ? await (await caches.open(name)).keys() : [];
+			return keys.some((r) => new URL(r.url).pathname === '/200.html') ? 'yes' : 'no';
+		});
+		return navigator.serviceWorker.getRegistration().then(async (r) => (r ? ['installing', 'waiting', 'active'].map((k) => k + ':' + (r[k]?.state ?? '-')).join(' ') : 'no registration') + ' shell:' + (await shell));
+	`);
 }
 
 test('the service worker installs, precaches the shell, and an unreachable origin still reloads the app', async ({ driver, stack }) => {
@@ -48,25 +53,26 @@ test('the service worker installs, precaches the shell, and an unreachable origi
 });
 
 test('signed in, a reload with the network gone shows her own screen from the device, and the list returns with it', async ({ driver, stack, tlsPds }) => {
+	// Known to fail in WebKitGTK (issue 28, item 6; README "Browsers"). Her first visit as it
+	// happens: the worker registers on /connect and installs while she signs in through the
+	// popup. In 9 of 9 runs here the popup left it broken for good, two ways: the registration
+	// stayed "installing" (register() from later pages never resolved: it queues behind the
+	// stuck install), or the worker activated with its precache emptied (0 entries), and the
+	// offline reload failed inside it ("FetchEvent.respondWith received an error: TypeError:
+	// Load failed"). Neither is seen in Chromium or Firefox.
+	test.fail(true, 'WebKitGTK: a first install around the sign-in popup never yields a working offline worker');
 	// The app's origin behind a front that can drop off the network (classic WebDriver has no
 	// offline switch); the API server's front door, Envoy, goes down with it.
 	const front = await startAppFront(stack.app);
 	const status = By.css('[data-testid="directory-status"]');
 	try {
-		// The worker installs once she is signed in, not during the sign-in: WebKitGTK here cut a
-		// precache download while the popup opened (the worker then stayed "installing" for
-		// good), and in some sessions emptied the origin's caches around the popup (README
-		// "Browsers"). So the host withholds sw.js until she is in.
-		front.withhold('/sw.js');
 		const [who] = tlsPds.accounts;
 		await signIn(driver, front.url, tlsPds, who!);
 		await expectText(driver, status, 'Live');
-		expect(await workerStates(driver)).toBe('no registration');
-		front.withhold(undefined);
 		await driver.navigate().refresh();
 		let seen = '';
-		await driver.wait(async () => (seen = await workerStates(driver)).includes('active:activated'), 30_000).catch(() => {
-			throw new Error(`the service worker never activated: ${seen}`);
+		await driver.wait(async () => /active:activated.* shell:yes/.test((seen = await workerStates(driver))), 30_000).catch(() => {
+			throw new Error(`the service worker never activated with its precache: ${seen}`);
 		});
 		await driver.navigate().refresh(); // now a page the worker controls
 		await expectText(driver, status, 'Live');
