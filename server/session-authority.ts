@@ -34,7 +34,7 @@ export interface SessionAuthority {
 }
 
 export async function createSessionAuthority(config: ServerConfig, store: Store): Promise<SessionAuthority> {
-  const identity = buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, pdsUrlForHandles: config.devHandleResolverUrl });
+  const identity = buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, rehearsalPrivateAddresses: config.rehearsalPrivateAddresses, pdsUrlForHandles: config.devHandleResolverUrl });
   const verifyServiceToken = createServiceTokenVerifier({
     ownDids: acceptedServiceDids(config.publicHosts),
     lxm: config.lxm,
