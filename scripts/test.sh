@@ -38,5 +38,10 @@ phase "end-to-end tests (playwright, real stack: $(echo "${MICROCLIMATE_BROWSERS
 # of each"), started once for its own suite (every file in tests/scale) after the main
 # suite's stack is down.
 phase "scale tests (playwright, replicated stack, Chromium)" playwright test -c playwright.scale.config.ts
+# The production rehearsal (`npm start -- --production`: https names behind one front door
+# on 443, a local CA, the app as a discoverable OAuth client, no dev mode; README
+# "Deploying"), started once for its own suite (tests/production). Binding 443 needs root
+# (CI is) or `sudo sysctl -w net.ipv4.ip_unprivileged_port_start=443`.
+phase "production rehearsal tests (playwright, production-shaped stack, Chromium)" playwright test -c playwright.production.config.ts --project=chromium
 echo ""
 echo "=== npm test passed in $(( $(date +%s) - TOTAL_START )) s ==="

@@ -5,14 +5,15 @@
 // `{ "suffix": ".microclimate.lan", "address": "127.0.0.1", "ports": { "443": 58443 } }`;
 // does nothing when it is unset, so it can never change a process that did not ask for it.
 //
-// - every connection to a name under `suffix` goes to `address`, and its port through
-//   `ports` (the front door may listen on another port than 443 in tests): patched in
-//   net.Socket#connect, which net.connect, tls.connect, http(s), http2 and undici (global
-//   fetch) all go through. TLS still sends the name (SNI) and checks the certificate for it.
-// - dns.lookup answers `address` for those names (libraries that look names up themselves,
-//   e.g. an SSRF guard), and dns.resolveTxt answers "no such record" at once, so a handle is
+// - dns.lookup answers `address` for every name under `suffix`, so connections go there and
+//   a caller's own checks of the address (an SSRF guard refusing private addresses) still see
+//   it; dns.resolveTxt answers "no such record" at once, so a handle is
 //   resolved the other production way (https://<handle>/.well-known/atproto-did) instead of
 //   waiting for a DNS server that does not know the rehearsal's names.
+// - a connection to such a name on a port in `ports` goes to the mapped port (the front door
+//   may listen on another port than 443 in tests): patched in net.Socket#connect, which
+//   net.connect, tls.connect, http(s), http2 and undici (global fetch) all go through. TLS
+//   still sends the name (SNI) and checks the certificate for it.
 import dns from 'node:dns';
 import module from 'node:module';
 import net from 'node:net';
@@ -36,8 +37,9 @@ export function install(map) {
     function (/** @type {any[]} */ ...args) {
       const first = args[0];
       const options = Array.isArray(first) ? first[0] : first && typeof first === 'object' ? first : undefined;
+      // Only the port: the name itself is resolved by the patched dns.lookup below, so a
+      // caller's own lookup (an SSRF guard's, which refuses private addresses) still runs.
       if (options && mapped(options.host)) {
-        options.host = map.address;
         const port = map.ports?.[String(options.port ?? '')];
         if (port) options.port = port;
       }
