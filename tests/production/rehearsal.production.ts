@@ -149,6 +149,60 @@ test.describe('the production rehearsal', () => {
 	});
 });
 
+test.describe('sign-in and bad input on the production rehearsal', () => {
+	test('a blocked popup falls back to signing in by redirect, as the discoverable client', async ({ page, prod }) => {
+		const alice = account(prod, 'alice');
+		// What a popup blocker does: window.open returns null.
+		await page.addInitScript(() => {
+			window.open = () => null;
+		});
+		await page.goto('/connect');
+		await expect(page.getByTestId('server-name')).toBeVisible();
+		await page.getByLabel('Handle').fill(alice.handle);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL((url) => url.origin === prod.pds);
+		expect(new URL(page.url()).searchParams.get('client_id')).toBe(`${prod.app}/client-metadata.json`);
+		await passPdsSignIn(page, alice);
+		await page.getByRole('button', { name: 'Authorize' }).click();
+		await expect(page.getByText(`Signed in as @${alice.handle}`)).toBeVisible({ timeout: SIGN_IN_FINISH_MS });
+		expect(new URL(page.url()).origin).toBe(prod.app);
+		expect(page.url()).not.toContain('code=');
+	});
+
+	test('a server address typed with a path is refused with a message, before any request', async ({ page, prod }) => {
+		await page.goto('/connect');
+		await expect(page.getByTestId('server-name')).toBeVisible();
+		const host = new URL(prod.server).host;
+		await page.getByLabel('Server').fill(`${prod.server}/grpc`);
+		await page.getByRole('button', { name: 'Check' }).click();
+		await expect(page.getByTestId('server-status')).toHaveText(`Enter only the server’s host, without a path: ${host} instead of ${host}/grpc.`);
+	});
+
+	test('the server answers gRPC-Web only to the app\'s origin (CORS)', async ({ page, prod, pageErrors }) => {
+		const call = (server: string) =>
+			page.evaluate(async (server) => {
+				try {
+					const res = await fetch(`${server}/microclimate.auth.v1.AuthService/GetServerInfo`, {
+						method: 'POST',
+						headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' },
+						body: new Uint8Array([0, 0, 0, 0, 0])
+					});
+					return `HTTP ${res.status} ${res.headers.get('content-type')}`;
+				} catch (error) {
+					return `refused: ${(error as Error).name}`;
+				}
+			}, server);
+		await page.goto('/connect');
+		expect(await call(prod.server)).toMatch(/^HTTP 200 application\/grpc-web/);
+		// Another https origin of the same domain (the PDS's) is not the app.
+		pageErrors.expect(/blocked by CORS policy/);
+		pageErrors.expect(/Cross-Origin Request Blocked/, 'uncaught');
+		pageErrors.expect(/Cross-Origin Request Blocked/);
+		await page.goto(`${prod.pds}/xrpc/_health`);
+		expect(await call(prod.server)).toBe('refused: TypeError');
+	});
+});
+
 test.describe('calls on the production rehearsal', () => {
 	test.describe.configure({ mode: 'serial' });
 
