@@ -6,6 +6,7 @@ import { test, expect, account, readProductionStack } from './fixtures.ts';
 import { installAudioProbes, energyGrowth, nearTone, receivedPeak } from '../e2e/voice-audio.ts';
 import { passPdsSignIn } from '../e2e/sign-in.ts';
 import type { ProductionStackInfo } from '../../scripts/stack/production/index.ts';
+import { sendControl } from '../../scripts/stack/control.ts';
 
 const ALICE = 440;
 const BOB = 880;
@@ -176,6 +177,36 @@ test.describe('sign-in and bad input on the production rehearsal', () => {
 		await page.getByLabel('Server').fill(`${prod.server}/grpc`);
 		await page.getByRole('button', { name: 'Check' }).click();
 		await expect(page.getByTestId('server-status')).toHaveText(`Enter only the server’s host, without a path: ${host} instead of ${host}/grpc.`);
+	});
+
+	test('a PDS that is down during sign-in gets a message, and signing in works once it is back', async ({ page, prod, pageErrors }) => {
+		test.setTimeout(120_000);
+		const alice = account(prod, 'alice');
+		await page.goto('/connect');
+		await expect(page.getByTestId('server-name')).toBeVisible();
+		await page.getByLabel('Handle').fill(alice.handle);
+		// The front door answers for the PDS with 502 (no CORS headers) while it is down: each
+		// engine reports the refused lookup.
+		pageErrors.expectFailedRequest(/https:\/\/pds\.microclimate\.lan\/xrpc\/com\.atproto\.identity\.resolveHandle[^)]*/);
+		pageErrors.expect(/has been blocked by CORS policy/);
+		pageErrors.expect(/Cross-Origin Request Blocked/, 'uncaught');
+		await sendControl('pds/stop');
+		try {
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			// Not "couldn't find the account": the handle is fine, its server does not answer.
+			await expect(page.locator('#sign-in-message')).toHaveText(
+				`Can’t reach the service that finds @${alice.handle} right now. Check your connection, or try again in a moment.`,
+				{ timeout: 30_000 }
+			);
+		} finally {
+			await sendControl('pds/start');
+		}
+		const popupEvent = page.waitForEvent('popup');
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		const popup = await popupEvent;
+		await passPdsSignIn(popup, alice);
+		await popup.getByRole('button', { name: 'Authorize' }).click();
+		await expect(page.getByText(`Signed in as @${alice.handle}`)).toBeVisible({ timeout: SIGN_IN_FINISH_MS });
 	});
 
 	test('the server answers gRPC-Web only to the app\'s origin (CORS)', async ({ page, prod, pageErrors }) => {

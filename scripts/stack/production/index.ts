@@ -3,7 +3,8 @@
 // port 443 of its own name under microclimate.lan, behind one front door (Caddy, from
 // deploy/Caddyfile) with certificates from a local CA made at start; the app built as a
 // discoverable OAuth client and served with the deploy headers; a PDS not in dev mode; the
-// API server without dev mode at did:web:api.microclimate.lan; Envoy on TLS with the app's
+// API server without dev mode at did:web:api.microclimate.lan, from a production build (plain
+// node, no TypeScript compiler at run time); Envoy on TLS with the app's
 // origin only; LiveKit over wss with its embedded TURN.
 //
 // Two allowances, both for this rehearsal only, each a switch of its own (never dev mode):
@@ -24,6 +25,7 @@ import { Restartable } from '../restartable.js';
 import { localCertificate } from '../tls.js';
 import { ensureCaddy, ensureEnvoy, ensureLiveKit } from '../tools.js';
 import { startProductionAtproto } from './atproto.js';
+import { buildServer } from './server-build.js';
 import { productionEnvoyConfig, productionLiveKitConfig, rehearsalCaddyfile, type Tls } from './configs.js';
 import { ADDRESS, DOMAIN, HOSTS, httpsUrl, nameMap, resolveProductionPorts, type ProductionPorts } from './names.js';
 // @ts-expect-error: a plain ES module (it is also a --import preload), no types
@@ -110,6 +112,7 @@ export async function startProductionStack(options: { timeoutMs?: number } = {})
   });
   fs.rmSync(SITE_DIR, { recursive: true, force: true });
   fs.renameSync(BUILD_DIR, SITE_DIR);
+  const serverEntry = await buildServer(PRODUCTION_DIR);
 
   const stops: { name: string; stop(): Promise<void> }[] = [];
   const stop = async () => {
@@ -141,7 +144,7 @@ export async function startProductionStack(options: { timeoutMs?: number } = {})
       {
         name: 'API server',
         command: process.execPath,
-        args: ['--import', 'tsx', 'server/main.ts'],
+        args: ['--enable-source-maps', serverEntry],
         cwd: ROOT,
         env: {
           ...nodeEnv,
