@@ -41,5 +41,18 @@ phase "end-to-end tests (playwright, real stack: $(echo "${MICROCLIMATE_BROWSERS
 # of each"), started once for its own suite (every file in tests/scale) after the main
 # suite's stack is down.
 phase "scale tests (playwright, replicated stack, Chromium)" playwright test -c playwright.scale.config.ts
+# The production rehearsal (`npm start -- --production`: https names behind one front door
+# on 443, a local CA, the app as a discoverable OAuth client, no dev mode; README
+# "Deploying"), started once for its own suite (tests/production). Binding 443 needs root
+# (CI is) or `sudo sysctl -w net.ipv4.ip_unprivileged_port_start=443`.
+# Chromium and Firefox (of MICROCLIMATE_BROWSERS; WebKit cannot make calls here), one stack.
+production_projects=""
+for engine in $(echo "${MICROCLIMATE_BROWSERS:-chromium,firefox}" | tr ',' ' '); do
+  case $engine in chromium|firefox) production_projects="$production_projects --project=$engine" ;; esac
+done
+if [ -n "$production_projects" ]; then
+  # shellcheck disable=SC2086 # a list of options
+  phase "production rehearsal tests (playwright, production-shaped stack:$(echo "$production_projects" | sed 's/--project=/ /g'))" playwright test -c playwright.production.config.ts $production_projects
+fi
 echo ""
 echo "=== npm test passed in $(( $(date +%s) - TOTAL_START )) s ==="

@@ -115,3 +115,15 @@ describe('loadConfig refuses bad values, naming the variable', () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
   });
 });
+
+describe('the production rehearsal switch', () => {
+  it('is off by default, and on it lifts only the private-address guard, not dev mode', () => {
+    expect(load({}).rehearsalPrivateAddresses).toBe(false);
+    const c = load({ MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES: '1' });
+    expect(c.rehearsalPrivateAddresses).toBe(true);
+    expect(c.dev).toBe(false);
+    // Still no cleartext PLC: that stays dev mode's.
+    expect(errorOf({ MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES: '1', MICROCLIMATE_PLC_URL: 'http://127.0.0.1:2582' }).variable).toBe('MICROCLIMATE_PLC_URL');
+    expect(errorOf({ MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES: 'yes' }).variable).toBe('MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES');
+  });
+});

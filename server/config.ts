@@ -10,6 +10,10 @@
 // | MICROCLIMATE_LXM                               | app.microclimate.server.createSession    | NSID required as `lxm` in service tokens
 // | MICROCLIMATE_DEV                               | 0                                        | "1" = dev mode: allows http: PLC / DID resolution
 // | MICROCLIMATE_PLC_URL                           | https://plc.directory                    | PLC directory for did:plc (http: only in dev mode)
+// | MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES       | 0                                        | REHEARSAL ONLY ("1"): identity fetches (PLC, did:web, handles,
+// |                                                |                                          | PDS profiles) may reach private and loopback addresses; still
+// |                                                |                                          | https only, port 443, no IP hosts. Not dev mode. For
+// |                                                |                                          | `npm start -- --production` on one machine, never a deployment
 // | MICROCLIMATE_DATA_DIR                          | .stack/server (from the working dir)     | Where the server keeps its state (signing keys)
 // | MICROCLIMATE_SESSION_TTL_SECONDS               | 900 (60..86400)                          | Lifetime of the session JWTs we issue
 // | MICROCLIMATE_MAX_SERVICE_TOKEN_LIFETIME_SECONDS| 300 (1..3600)                            | Longest exp - iat accepted in a service token
@@ -69,6 +73,8 @@ export interface ServerConfig {
   readonly publicHosts: readonly string[];
   readonly lxm: string;
   readonly dev: boolean;
+  /** Rehearsal only: identity fetches may reach private addresses (MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES). */
+  readonly rehearsalPrivateAddresses: boolean;
   readonly plcUrl: string;
   readonly dataDir: string;
   readonly sessionTtlSeconds: number;
@@ -128,6 +134,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     publicHosts: readPublicHosts(env),
     lxm: readLxm(env),
     dev,
+    rehearsalPrivateAddresses: readFlag(env, 'MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES'),
     plcUrl: plc!.toString().replace(/\/$/, ''),
     dataDir: resolve(cwd, readString(env, 'MICROCLIMATE_DATA_DIR', '.stack/server')),
     // Below a minute only in dev mode, where tests shorten it to exercise silent renewal.

@@ -35,7 +35,7 @@ export interface SessionAuthority {
 
 /** identity: DID and handle lookups; built from the configuration unless given (unit tests). */
 export async function createSessionAuthority(config: ServerConfig, store: Store, identity?: Identity): Promise<SessionAuthority> {
-  identity ??= buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, pdsUrlForHandles: config.devHandleResolverUrl });
+  identity ??= buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, rehearsalPrivateAddresses: config.rehearsalPrivateAddresses, pdsUrlForHandles: config.devHandleResolverUrl });
   const verifyServiceToken = createServiceTokenVerifier({
     ownDids: acceptedServiceDids(config.publicHosts),
     lxm: config.lxm,

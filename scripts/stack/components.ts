@@ -15,7 +15,7 @@ const url = (port: number) => `http://${HOST}:${port}`;
 // few times, a second apart.
 const PORT_RETRIES = 3;
 
-async function launch(spec: SpawnOptions, what: string, check: () => Promise<boolean>, track: Track, timeoutMs: number) {
+export async function launch(spec: SpawnOptions, what: string, check: () => Promise<boolean>, track: Track, timeoutMs: number) {
   const t0 = performance.now();
   for (let attempt = 1; ; attempt++) {
     const proc = startProcess(spec);

@@ -53,7 +53,7 @@ function udpInUse(port: number): Promise<boolean> {
 /** Throws one error naming every configured port that is already taken, and its component. */
 export async function checkPortsFree(ports: Record<string, number>, hint = ''): Promise<void> {
   const entries = Object.entries(ports);
-  const udp = (name: string) => name.endsWith('RTC_UDP'); // LiveKit's ICE/UDP ports
+  const udp = (name: string) => /(RTC|TURN)_UDP$/.test(name); // LiveKit's ICE/UDP and TURN/UDP ports
   const busy = await Promise.all(entries.map(([name, port]) => (udp(name) ? udpInUse(port) : tcpInUse(port))));
   const taken = entries.filter((_, i) => busy[i]).map(([name, port]) =>
     `${portOwner(name)} needs ${udp(name) ? 'UDP' : 'TCP'} port ${port} (set MICROCLIMATE_PORT_${name} to use another)`,

@@ -5,6 +5,7 @@
 // Fresh keys on every call: nothing here is ever trusted outside the test that made it.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export interface LocalCertificate {
@@ -32,20 +33,23 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
-/** Writes ca.pem, server.pem and their keys (owner-only) into `dir`, for `ips`, and returns them. */
-export function localCertificate(dir: string, ips: string[]): LocalCertificate {
+/**
+ * Writes ca.pem, server.pem and their keys (owner-only) into `dir`, for `names` (IP addresses,
+ * or DNS names such as `*.example.lan`), and returns them.
+ */
+export function localCertificate(dir: string, names: string[]): LocalCertificate {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   openssl(['req', '-x509', ...ec, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', DAYS,
     '-subj', '/CN=Microclimate local test CA',
     '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign'], dir);
-  openssl(['req', ...ec, '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', `/CN=${ips[0]}`], dir);
+  openssl(['req', ...ec, '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', `/CN=${names[0]}`], dir);
   fs.writeFileSync(path.join(dir, 'server.ext'), [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature',
     'extendedKeyUsage=serverAuth',
-    `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}`,
+    `subjectAltName=${names.map((n) => (isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(',')}`,
   ].join('\n') + '\n');
   openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial',
     '-days', DAYS, '-extfile', 'server.ext', '-out', 'server.pem'], dir);

@@ -133,6 +133,23 @@ async function aptInstall(what: string, packages: string[], hint = ''): Promise<
   log(`${what} installed in ${since(t0)}`);
 }
 
+export const CADDY = '/usr/bin/caddy';
+
+/**
+ * Debian's Caddy (bookworm: 2.6.2): the web server of the production rehearsal
+ * (deploy/Caddyfile). The package over the Go module (2.11): an apt install takes seconds,
+ * a `go install` of Caddy minutes, and 2.6 has everything the deploy file uses (manual
+ * certificates, precompressed files, try_files, headers, reverse_proxy with TLS upstreams).
+ */
+export async function ensureCaddy(): Promise<string> {
+  const bin = process.env.MICROCLIMATE_CADDY || CADDY;
+  if (isExecutable(bin)) return bin;
+  if (process.env.MICROCLIMATE_CADDY) throw new Error(`MICROCLIMATE_CADDY=${bin} is not an executable file`);
+  await aptInstall('Caddy', ['caddy'], ' (or set MICROCLIMATE_CADDY to a caddy binary)');
+  if (!isExecutable(bin)) throw new Error(`apt-get installed caddy but ${bin} is missing`);
+  return bin;
+}
+
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
 /** Debian's redis-server (7.0): the shared store of several API replicas and LiveKit nodes. */

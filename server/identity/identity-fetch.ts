@@ -9,7 +9,8 @@ import { safeFetchWrap } from '@atproto-labs/fetch-node';
 
 export type IdentityFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-export function identityFetch(dev: boolean): IdentityFetch {
+export function identityFetch(dev: boolean, rehearsalPrivateAddresses = false): IdentityFetch {
   if (dev) return globalThis.fetch;
-  return safeFetchWrap({ allowIpHost: false, allowImplicitRedirect: false });
+  // The production rehearsal's names all map to loopback: only that guard is lifted there.
+  return safeFetchWrap({ allowIpHost: false, allowImplicitRedirect: false, allowPrivateIps: rehearsalPrivateAddresses });
 }

@@ -10,7 +10,7 @@ import { buildIdentity } from './resolver.js';
 export const SIGN_IN_PROFILE_WAIT_MS = 1500;
 
 export function createProfileBook(config: ServerConfig, options: ProfileBookOptions = {}): ProfileBook {
-  const identity = buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, pdsUrlForHandles: config.devHandleResolverUrl });
+  const identity = buildIdentity({ plcUrl: config.plcUrl, dev: config.dev, rehearsalPrivateAddresses: config.rehearsalPrivateAddresses, pdsUrlForHandles: config.devHandleResolverUrl });
   const resolveDid = async (did: string) => {
     // A fresh DID document, so a changed handle or PDS shows at the next read; during a PLC
     // outage, the cached one.

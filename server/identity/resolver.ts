@@ -18,6 +18,8 @@ export interface ResolverConfig {
    * instead of DNS / https://<handle>/.well-known/atproto-did (neither works for *.test).
    */
   readonly pdsUrlForHandles?: string;
+  /** Rehearsal only (not dev mode): https fetches may reach private and loopback addresses. */
+  readonly rehearsalPrivateAddresses?: boolean;
   /** Per-lookup timeout; default 3000 ms. */
   readonly timeoutMs?: number;
 }
@@ -104,7 +106,7 @@ export function buildIdentity(cfg: ResolverConfig): Identity {
     throw new ResolverConfigError('pdsUrlForHandles is a dev-mode-only setting');
   }
   // Only in dev: the global fetch skips the SSRF guard (http:, localhost, ports).
-  const fetch = identityFetch(cfg.dev);
+  const fetch = identityFetch(cfg.dev, cfg.rehearsalPrivateAddresses);
   const idResolver = new IdResolver({
     plcUrl: parsed.href.replace(/\/$/, ''),
     timeout: cfg.timeoutMs ?? 3000,

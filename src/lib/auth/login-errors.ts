@@ -24,6 +24,12 @@ export function describeLoginError(err: unknown, handle: string): string {
 		return `Your account’s server refused the sign-in${code ? ` (${code})` : ''}. Try again, or check your account.`;
 	}
 	if (lib && err instanceof lib.OAuthResolverError) {
+		// No answer at all (the service that resolves handles, often the account's own server,
+		// is down or unreachable) is not an unknown handle: the production rehearsal found
+		// this said "couldn't find the account" while the PDS was down.
+		if (causedByNoAnswer(err)) {
+			return `Can’t reach the service that finds @${handle} right now. Check your connection, or try again in a moment.`;
+		}
 		return `We couldn’t find the account @${handle}. Check the handle: it looks like alice.bsky.social.`;
 	}
 	if (err instanceof ServiceAuthError) {
@@ -61,6 +67,15 @@ export function mayBeClockTrouble(err: unknown): boolean {
 	if (lib && err instanceof lib.OAuthResolverError) return false;
 	if (err instanceof ConnectError && err.code === Code.ResourceExhausted) return false;
 	return true;
+}
+
+/** A fetch that got no answer (network error, or a gateway's answer without CORS) rejects with TypeError. */
+function causedByNoAnswer(err: Error): boolean {
+	let cause: unknown = err.cause;
+	for (let depth = 0; cause instanceof Error && depth < 5; depth++, cause = cause.cause) {
+		if (cause instanceof TypeError) return true;
+	}
+	return false;
 }
 
 export function isAbort(err: unknown): boolean {

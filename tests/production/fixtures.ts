@@ -1,0 +1,60 @@
+// The production suite's fixtures: the e2e ones (every page's errors fail the test), plus the
+// browsers pointed at the rehearsal the way a person's desktop browser would be with the
+// banner's command line: the names map to the front door, and the certificate is trusted.
+//
+// Chromium: --host-resolver-rules and --ignore-certificate-errors-spki-list with the server
+// certificate's key. Real trust, not Playwright's ignoreHTTPSErrors: with that a page loads
+// but the service worker's registration is refused (FACTS "Production shape").
+// Firefox: network.dns.forceResolve (every name to the front door's address),
+// network.socket.forcePort (443 to the front door's port when it moved) and ignoreHTTPSErrors,
+// under which Firefox does register the service worker.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LaunchOptions } from '@playwright/test';
+import { test as base, expect } from '../e2e/fixtures.ts';
+import { chromiumArgs, chromiumPath, firefoxPath, firefoxPrefs } from '../e2e/browser.ts';
+import { chromiumSwitches } from '../../scripts/stack/production/banner.ts';
+import type { ProductionStackInfo } from '../../scripts/stack/production/index.ts';
+
+const stackFile = path.join(import.meta.dirname, '..', '..', '.stack', 'stack.json');
+
+export function readProductionStack(): ProductionStackInfo {
+	const info = JSON.parse(fs.readFileSync(stackFile, 'utf8')) as ProductionStackInfo;
+	if (!info.production) throw new Error(`${stackFile} is not the production rehearsal's (run with -c playwright.production.config.ts)`);
+	return info;
+}
+
+export function account(info: ProductionStackInfo, name: string): ProductionStackInfo['accounts'][number] {
+	const found = info.accounts.find((a) => a.handle.startsWith(`${name}.`));
+	if (!found) throw new Error(`The rehearsal has no demo account ${name}`);
+	return found;
+}
+
+export const test = base.extend<{ prod: ProductionStackInfo }, { launchOptions: LaunchOptions }>({
+	launchOptions: [
+		async ({ browserName }, use) => {
+			const info = readProductionStack();
+			if (browserName === 'chromium') {
+				await use({ executablePath: chromiumPath(), args: [...chromiumArgs, ...chromiumSwitches(info)] });
+			} else {
+				await use({
+					executablePath: firefoxPath(),
+					firefoxUserPrefs: {
+						...firefoxPrefs,
+						'network.dns.forceResolve': '127.0.0.1',
+						...(info.frontPort === 443 ? {} : { 'network.socket.forcePort': `443=${info.frontPort}` })
+					}
+				});
+			}
+		},
+		{ scope: 'worker' }
+	],
+	ignoreHTTPSErrors: async ({ browserName }, use) => {
+		await use(browserName === 'firefox');
+	},
+	prod: async ({}, use) => {
+		await use(readProductionStack());
+	}
+});
+
+export { expect };
