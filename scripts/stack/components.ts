@@ -1,11 +1,31 @@
 // The child-process components of the stack: how each is launched and health-checked.
 // Each registers its stop with `track` as soon as it is spawned, so a failed start can be undone.
+import fs from 'node:fs';
 import path from 'node:path';
-import { HOST, ROOT, STACK_DIR, envoyConfig, livekitConfig, log, since, type Ports } from './config.js';
+import { HOST, ROOT, STACK_DIR, STACK_FILE, envoyConfig, livekitConfig, log, since, type Ports } from './config.js';
 import { apiAnswers, checkCors, envoyForwards } from './health.js';
 import { httpGet, startProcess, waitHealthy, type SpawnOptions } from './processes.js';
 
 export type Track = (component: { name: string; stop(options?: { abrupt?: boolean }): Promise<void> }) => void;
+
+/**
+ * The parts a stack has started, stopped in reverse order by `stop` (a failure is logged and
+ * the rest still stop), which then removes the stack file: one shape for every kind of stack.
+ */
+export function stopList(): { track: Track; stop: () => Promise<void> } {
+  const stops: { name: string; stop(): Promise<void> }[] = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log(`stopping ${s.name} failed: ${err instanceof Error ? err.message : err}`);
+      }
+    }
+    fs.rmSync(STACK_FILE, { force: true });
+  };
+  return { track: (component) => stops.push(component), stop };
+}
 const url = (port: number) => `http://${HOST}:${port}`;
 
 // Every default port lies below Linux's ephemeral range (32768-60999): the API server's used to

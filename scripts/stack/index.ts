@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BUILD_DIR, buildApp, hasBuild, serveApp, stackAppEnv } from './app.js';
 import { startAtproto, type Atproto, type DemoAccount } from './atproto.js';
-import { startApiServer, startEnvoy, startLiveKit, type Track } from './components.js';
+import { startApiServer, startEnvoy, startLiveKit, stopList } from './components.js';
 import { Restartable } from './restartable.js';
 import { DEFAULT_PORTS, HOST, LOGS_DIR, ROOT, STACK_FILE, envoyConfig, livekitKeys, log, resolvePorts, resolveScalePorts, since, type Ports, type ScalePorts } from './config.js';
 import { controlActions, serveControl } from './control.js';
@@ -104,19 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     log('note: reusing build/; it may point at the default ports (start with { build: true } to rebuild)');
   }
 
-  const stops: { name: string; stop(): Promise<void> }[] = [];
-  const stop = async () => {
-    for (const s of stops.splice(0).reverse()) {
-      try {
-        await s.stop();
-      } catch (err) {
-        log(`stopping ${s.name} failed: ${err instanceof Error ? err.message : err}`);
-      }
-    }
-    fs.rmSync(STACK_FILE, { force: true });
-  };
-
-  const track: Track = (component) => stops.push(component);
+  const { track, stop } = stopList();
   const lkConfig = { url: `ws://${HOST}:${ports.LIVEKIT}`, httpUrl: url(ports.LIVEKIT), ...lk };
   // The parts the control socket can stop and start again; each stays tracked through restarts.
   // One of each, or the replicated parts (scale.ts) with zone 1's in the single stack's places.

@@ -16,7 +16,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { BUILD_DIR, buildApp } from '../app.js';
 import type { DemoAccount } from '../atproto.js';
-import { launch, type Track } from '../components.js';
+import { launch, stopList } from '../components.js';
 import { LOGS_DIR, ROOT, STACK_DIR, STACK_FILE, livekitKeys, log, since } from '../config.js';
 import { controlActions, serveControl } from '../control.js';
 import { apiAnswers, checkCors, envoyForwards } from '../health.js';
@@ -114,18 +114,7 @@ export async function startProductionStack(options: { timeoutMs?: number } = {})
   fs.renameSync(BUILD_DIR, SITE_DIR);
   const serverEntry = await buildServer(PRODUCTION_DIR);
 
-  const stops: { name: string; stop(): Promise<void> }[] = [];
-  const stop = async () => {
-    for (const s of stops.splice(0).reverse()) {
-      try {
-        await s.stop();
-      } catch (err) {
-        log(`stopping ${s.name} failed: ${err instanceof Error ? err.message : err}`);
-      }
-    }
-    fs.rmSync(STACK_FILE, { force: true });
-  };
-  const track: Track = (component) => stops.push(component);
+  const { track, stop } = stopList();
   const lk = livekitKeys();
   const livekit = { url: `wss://${HOSTS.livekit}`, httpUrl: httpsUrl(HOSTS.livekit), ...lk };
   const nodeEnv = rehearsalNodeEnv(ports, certificate.caFile);
