@@ -91,7 +91,7 @@ test.describe('service worker', () => {
 		for (const f of files) expect(preloaded, f.file).toContain(`/${f.file}`);
 	});
 
-	test('offline, a reload shows the signed-in shell and "Offline"; back online the channels return by themselves', async ({ page, context, stack, pageErrors }) => {
+	test('offline, a reload shows the signed-in shell, "Offline" and the last known channels; back online the live channels return by themselves', async ({ page, context, stack, pageErrors }) => {
 		// Requests the app makes while offline fail, and the browser says so: Chromium names the
 		// offline state, Firefox reports each request to the API server that got no answer.
 		pageErrors.expect(/^Failed to load resource: net::ERR_INTERNET_DISCONNECTED\b/);
@@ -107,9 +107,13 @@ test.describe('service worker', () => {
 		await expect(page.getByRole('heading', { name: 'Voice channels' })).toBeVisible();
 		await expect(page.getByRole('heading', { name: 'Sign in' })).toHaveCount(0);
 		await expect(page).toHaveURL(/\/$/);
-		await expect(page.getByText('Lobby')).toHaveCount(0);
+		// The channels of her last visit, marked as not live (issue 26), never as the live list.
+		await expect(page.getByText('Lobby')).toBeVisible();
+		await expect(page.locator('ul.channels')).toHaveAttribute('data-source', 'last-known');
+		await expect(page.getByTestId('directory-status')).toHaveText('Offline: waiting for the network');
 
 		await context.setOffline(false);
+		await expect(page.locator('ul.channels')).toHaveAttribute('data-source', 'stream');
 		await expect(page.getByText('Lobby')).toBeVisible();
 		await expect(page.getByTestId('offline-banner')).toHaveCount(0);
 	});

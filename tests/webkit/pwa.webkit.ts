@@ -86,8 +86,9 @@ test('signed in, a reload with the network gone shows her own screen from the de
 		await find(driver, By.xpath('//h2[normalize-space(.) = "Voice channels"]'));
 		expect(new URL(await driver.getCurrentUrl()).pathname).toBe('/');
 		expect(await driver.findElements(By.xpath('//h2[normalize-space(.) = "Sign in"]'))).toHaveLength(0);
-		// The server is out of reach, and the screen says so instead of showing an empty list.
-		await expectText(driver, status, 'Reconnecting…', 20_000);
+		// The server is out of reach: the screen shows the last known list (issue 26) and says
+		// it is not live, instead of showing an empty list.
+		await expectText(driver, status, 'Updating…', 20_000);
 
 		front.setOffline(false);
 		await startPart('envoy');

@@ -1,5 +1,6 @@
 // The app's own IndexedDB database ("microclimate", one object store "app"), opened on
-// first use and shared by the app-session records. Only app-session.ts uses it.
+// first use and shared by the app-session records. app-session.ts uses it, and
+// $lib/channels/last-known.ts for the last known channel list kept beside the session.
 //
 // Storage fails in ordinary lives: Safari private mode and storage blocked in settings make
 // `indexedDB.open` throw or fail, a full disk fails writes (QuotaExceededError), and Safari

@@ -38,6 +38,11 @@ export interface PendingLogin {
 
 const SESSION_KEY = 'session';
 const PENDING_KEY = 'pending-login';
+/**
+ * The last known channel list of this session (written by $lib/channels/last-known.ts, never
+ * a token): it belongs to the session and is removed with it, in the same transaction.
+ */
+export const LAST_KNOWN_KEY = 'last-known-channels';
 
 /** The single "am I signed in" check: a session only when every part is there together. */
 export async function getSession(): Promise<AppSession | undefined> {
@@ -120,12 +125,28 @@ export async function clearSession(was?: AppSession): Promise<void> {
 		await withStore('readwrite', async (s) => {
 			s.delete(SESSION_KEY);
 			s.delete(PENDING_KEY);
+			s.delete(LAST_KNOWN_KEY);
 		});
 		forgetSignOut();
 	} catch (err) {
 		if (was) rememberSignOut(was);
 		throw err;
 	}
+}
+
+/**
+ * Writes `value` under `key` beside the session, in one transaction, only while the stored
+ * session is still `owner`'s (same DID, same server): a write that lands after a sign-out or
+ * a server change writes nothing, so nothing outlives the session it belonged to.
+ */
+export async function putBesideSession(key: string, value: unknown, owner: Pick<AppSession, 'did' | 'serverUrl'>): Promise<boolean> {
+	return withStore('readwrite', async (s) => {
+		const stored: unknown = await request(s.get(SESSION_KEY));
+		if (!isAppSession(stored) || signedOutEarlier(stored)) return false;
+		if (stored.did !== owner.did || stored.serverUrl !== owner.serverUrl) return false;
+		s.put(value, key);
+		return true;
+	});
 }
 
 export async function getPendingLogin(): Promise<PendingLogin | undefined> {

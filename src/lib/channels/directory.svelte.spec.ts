@@ -8,6 +8,7 @@ import {
 	type WatchChannelsResponse
 } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { ChannelDirectory } from './directory.svelte.js';
+import type { ChannelView } from './channel-list.js';
 
 const alice = { did: 'did:plc:alice', handle: 'alice.test', muted: false, displayName: 'Alice Liddell', avatarUrl: 'https://cdn.example/alice.jpg' };
 const bob = { did: 'did:plc:bob', handle: 'bob.test', muted: false, displayName: '', avatarUrl: '' };
@@ -28,7 +29,11 @@ function snapshot(people: (typeof alice)[]): WatchChannelsResponse['event'] {
 type Script = (signal: AbortSignal) => AsyncGenerator<WatchChannelsResponse['event']>;
 
 /** A ChannelsService whose n-th WatchChannels call plays scripts[n]. */
-function directoryWith(scripts: Script[], renew = vi.fn(async (): Promise<string | undefined> => 'new-jwt')) {
+function directoryWith(
+	scripts: Script[],
+	renew = vi.fn(async (): Promise<string | undefined> => 'new-jwt'),
+	setup: { remember?: (channels: ChannelView[]) => void; before?: (d: ChannelDirectory) => void } = {}
+) {
 	let calls = 0;
 	const transport = createRouterTransport(({ service }) => {
 		service(ChannelsService, {
@@ -40,12 +45,14 @@ function directoryWith(scripts: Script[], renew = vi.fn(async (): Promise<string
 	});
 	const events = new EventTarget();
 	const directory = new ChannelDirectory();
+	setup.before?.(directory);
 	const stop = directory.start({
 		client: createClient(ChannelsService, transport),
 		renew,
 		backoff: { baseMs: 40, maxMs: 80, random: () => 0 },
 		events,
-		isOnline: () => true
+		isOnline: () => true,
+		remember: setup.remember
 	});
 	return { directory, stop, events, renew, calls: () => calls };
 }
@@ -89,6 +96,73 @@ describe('ChannelDirectory', () => {
 		await vi.waitFor(() => expect(d.calls()).toBe(2));
 		await vi.waitFor(() => expect(d.directory.channels?.[0]?.people).toEqual([bob]));
 		expect(d.directory.status).toBe('live');
+	});
+
+	describe('the last known list', () => {
+		const known: ChannelView[] = [
+			{ id: 'lobby', name: 'Lobby', people: [bob] },
+			{ id: 'gone', name: 'Gone since', people: [] }
+		];
+
+		it('shows before the stream, marked as last known, and the first snapshot replaces it whole', async () => {
+			let open!: () => void;
+			const opened = new Promise<void>((r) => (open = r));
+			const d = directoryWith(
+				[
+					async function* (signal) {
+						await opened;
+						yield snapshot([alice]);
+						await forever(signal);
+					}
+				],
+				undefined,
+				{ before: (directory) => directory.showLastKnown(known, 1234) }
+			);
+			stop = d.stop;
+			expect(d.directory.channels).toEqual(known);
+			expect(d.directory.source).toBe('last-known');
+			expect(d.directory.savedAt).toBe(1234);
+			expect(d.directory.status).not.toBe('live');
+			open();
+			await vi.waitFor(() => expect(d.directory.source).toBe('stream'));
+			expect(d.directory.channels?.map((c) => c.id)).toEqual(['lobby', 'music']);
+			expect(d.directory.channels?.[0]?.people).toEqual([alice]);
+			expect(d.directory.savedAt).toBeUndefined();
+			expect(d.directory.status).toBe('live');
+		});
+
+		it('never covers a list from the stream', async () => {
+			const d = directoryWith([
+				async function* (signal) {
+					yield snapshot([alice]);
+					await forever(signal);
+				}
+			]);
+			stop = d.stop;
+			await vi.waitFor(() => expect(d.directory.source).toBe('stream'));
+			d.directory.showLastKnown(known, 1234);
+			expect(d.directory.source).toBe('stream');
+			expect(d.directory.channels?.[0]?.people).toEqual([alice]);
+		});
+
+		it('hands every live change to `remember`, and nothing before the stream is live', async () => {
+			const remember = vi.fn();
+			const d = directoryWith(
+				[
+					async function* (signal) {
+						yield snapshot([alice]);
+						yield { case: 'left', value: { $typeName: 'microclimate.channels.v1.ParticipantLeft', channelId: 'lobby', did: alice.did } };
+						await forever(signal);
+					}
+				],
+				undefined,
+				{ remember, before: (directory) => directory.showLastKnown(known, 1234) }
+			);
+			stop = d.stop;
+			await vi.waitFor(() => expect(remember).toHaveBeenCalledTimes(2));
+			expect(remember.mock.calls[0]![0][0].people).toEqual([alice]);
+			expect(remember.mock.calls[1]![0][0].people).toEqual([]);
+		});
 	});
 
 	it('says "reconnecting" while the stream is down', async () => {

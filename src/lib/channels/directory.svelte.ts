@@ -7,12 +7,18 @@
 // after a stream stayed up a while: a proxy that closes every stream right after its
 // snapshot must not make each client reconnect several times a second. Every (re)opened stream
 // starts with a snapshot that replaces the whole list, so no stale person survives a resume.
+//
+// Before the first snapshot, the screen may show the last known list (showLastKnown): it is
+// marked as such (source 'last-known') and the first snapshot replaces it. Each live change
+// goes to `remember`, which keeps the last known list for the next start.
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { applyEvent, type ChannelView } from './channel-list.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 
 export type DirectoryStatus = 'live' | 'reconnecting' | 'offline';
+/** Where the list on screen comes from: the stream, or the last known list of an earlier visit. */
+export type DirectorySource = 'stream' | 'last-known';
 
 export interface DirectoryDeps {
 	client: Client<typeof ChannelsService>;
@@ -26,11 +32,15 @@ export interface DirectoryDeps {
 	/** Where `online`/`offline` events come from (window in the browser). */
 	events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 	isOnline?: () => boolean;
+	/** Called with the list after every live change (the last known list's writer). */
+	remember?: (channels: ChannelView[]) => void;
 }
 
 export class ChannelDirectory {
 	#channels = $state.raw<ChannelView[] | undefined>();
 	#status = $state<DirectoryStatus>('reconnecting');
+	#source = $state<DirectorySource | undefined>();
+	#savedAt = $state<number | undefined>();
 	#deps: DirectoryDeps | undefined;
 	#stop: AbortController | undefined;
 	#wake: (() => void) | undefined;
@@ -41,6 +51,24 @@ export class ChannelDirectory {
 
 	get status(): DirectoryStatus {
 		return this.#status;
+	}
+
+	/** 'last-known' until the first snapshot: the list is not live, and joins wait. */
+	get source(): DirectorySource | undefined {
+		return this.#source;
+	}
+
+	/** When the last known list on screen was live (epoch ms); undefined once the stream's list shows. */
+	get savedAt(): number | undefined {
+		return this.#savedAt;
+	}
+
+	/** Shows the last known list until the stream's first snapshot; never over a list from the stream. */
+	showLastKnown(channels: ChannelView[], savedAt: number): void {
+		if (this.#source === 'stream') return;
+		this.#channels = channels;
+		this.#source = 'last-known';
+		this.#savedAt = savedAt;
 	}
 
 	/** Starts watching; returns the stop function (the screen's $effect cleanup). */
@@ -112,8 +140,11 @@ export class ChannelDirectory {
 					live.since = Date.now();
 				}
 				if (!got) continue; // changes before a snapshot have nothing to apply to
-				this.#channels = applyEvent(this.#channels ?? [], res.event);
+				this.#channels = applyEvent(this.#source === 'stream' ? (this.#channels ?? []) : [], res.event);
+				this.#source = 'stream';
+				this.#savedAt = undefined;
 				this.#status = 'live';
+				deps.remember?.(this.#channels);
 			}
 		} finally {
 			clearTimeout(watchdog);
@@ -138,6 +169,8 @@ export class ChannelDirectory {
 	reset(): void {
 		this.stop();
 		this.#channels = undefined;
+		this.#source = undefined;
+		this.#savedAt = undefined;
 		this.#status = 'reconnecting';
 		this.#deps = undefined;
 	}
