@@ -37,6 +37,17 @@ describe('normaliseServerUrl', () => {
 		expect(ok('https://chat.example.com//')).toBe('https://chat.example.com');
 	});
 
+	it('refuses a port on a name that is not localhost (did:web allows one only there), naming what to type', () => {
+		expect(rejected('https://api.microclimate.lan:8443')).toBe(
+			'Enter the server’s name without a port: api.microclimate.lan instead of api.microclimate.lan:8443. A server is known by its name alone; a port is allowed only on this computer (localhost).'
+		);
+		expect(rejected('chat.example.com:8080')).toMatch(/chat\.example\.com instead of chat\.example\.com:8080/);
+		expect(rejected('https://192.0.2.7:8443')).toMatch(/without a port: 192\.0\.2\.7 instead/);
+		expect(ok('http://localhost:8080')).toBe('http://localhost:8080');
+		expect(ok('127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+		expect(ok('https://localhost:8443')).toBe('https://localhost:8443');
+	});
+
 	it('lower-cases the host and drops a default port', () => {
 		expect(ok('HTTPS://Chat.Example.COM:443')).toBe('https://chat.example.com');
 	});

@@ -46,6 +46,15 @@ export function normaliseServerUrl(input: string): ServerUrlResult {
 	if (!isValidHostname(url.hostname)) {
 		return { ok: false, message: `"${url.hostname}" is not a valid host name.` };
 	}
+	// The server's identity is did:web:<host>, and did:web allows a port only for localhost
+	// (DESIGN.md "Security rules"): with a port on any other name the app would ask the PDS
+	// for a token whose aud no PDS or server accepts. (URL has already dropped a default port.)
+	if (url.port && !isLoopbackHost(url.hostname)) {
+		return {
+			ok: false,
+			message: `Enter the server’s name without a port: ${url.hostname} instead of ${url.host}. A server is known by its name alone; a port is allowed only on this computer (localhost).`
+		};
+	}
 	// A Microclimate server is a whole host: the server accepts service tokens only for
 	// did:web:<host[:port]>, so a path here would make the app ask the PDS for a token
 	// whose aud (did:web:host:path) the server refuses. Say so now, not at sign-in.
