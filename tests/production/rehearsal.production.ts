@@ -1,10 +1,19 @@
 // The production rehearsal (`npm start -- --production`) in a browser, as a person reaches a
 // deployment: https names on port 443, the app as a discoverable OAuth client, the server at
 // did:web:api.microclimate.lan without dev mode, a real web server's headers, LiveKit over wss.
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { test, expect, account, readProductionStack } from './fixtures.ts';
 import { installAudioProbes, energyGrowth, nearTone, receivedPeak } from '../e2e/voice-audio.ts';
 import { passPdsSignIn } from '../e2e/sign-in.ts';
+import { watchBrowser } from '../e2e/fixtures.ts';
+import { chromiumArgs, chromiumPath } from '../e2e/browser.ts';
+import { chromiumSwitches } from '../../scripts/stack/production/banner.ts';
+import { localCertificate } from '../../scripts/stack/tls.ts';
 import type { ProductionStackInfo } from '../../scripts/stack/production/index.ts';
 import { sendControl } from '../../scripts/stack/control.ts';
 
@@ -177,6 +186,69 @@ test.describe('sign-in and bad input on the production rehearsal', () => {
 		await page.getByLabel('Server').fill(`${prod.server}/grpc`);
 		await page.getByRole('button', { name: 'Check' }).click();
 		await expect(page.getByTestId('server-status')).toHaveText(`Enter only the server’s host, without a path: ${host} instead of ${host}/grpc.`);
+	});
+
+	test('a server address typed with a port is refused with a message, before any request', async ({ page, prod }) => {
+		await page.goto('/connect');
+		await expect(page.getByTestId('server-name')).toBeVisible();
+		const host = new URL(prod.server).hostname;
+		const asked: string[] = [];
+		page.on('request', (request) => {
+			if (new URL(request.url()).port === '8443') asked.push(request.url());
+		});
+		await page.getByLabel('Server').fill(`https://${host}:8443`);
+		await page.getByRole('button', { name: 'Check' }).click();
+		// did:web allows a port only for localhost: the server is known by its name alone.
+		await expect(page.getByTestId('server-status')).toHaveText(
+			`Enter the server’s name without a port: ${host} instead of ${host}:8443. A server is known by its name alone; a port is allowed only on this computer (localhost).`
+		);
+		expect(asked).toEqual([]);
+	});
+
+	test('a server whose certificate the browser does not trust gets a message, and the connect screen stays usable', async ({ playwright, prod, pageErrors, pageErrorCollector, browserName }) => {
+		test.skip(browserName !== 'chromium', 'this suite runs Firefox with ignoreHTTPSErrors (fixtures.ts): it would trust any certificate');
+		const alice = account(prod, 'alice');
+		// A second name of the rehearsal's domain, served by a small https listener of this
+		// test with a certificate from a CA of its own, which the browser was never told to trust.
+		const name = `untrusted.${new URL(prod.server).hostname.split('.').slice(1).join('.')}`;
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'microclimate-untrusted-'));
+		const cert = localCertificate(dir, [name]);
+		const refusedHandshakes: string[] = [];
+		const listener = https.createServer({ cert: cert.cert, key: cert.key }, (_req, res) => res.end('not Microclimate'));
+		listener.on('tlsClientError', (error) => refusedHandshakes.push(error.message));
+		await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+		const port = (listener.address() as AddressInfo).port;
+		// The same switches as the banner's command line, with this name mapped first to the listener.
+		const args = [...chromiumArgs, ...chromiumSwitches(prod).map((s) => s.replace('--host-resolver-rules=MAP ', `--host-resolver-rules=MAP ${name}:443 127.0.0.1:${port},MAP `))];
+		const browser = await playwright.chromium.launch({ executablePath: chromiumPath(), args });
+		const unwatch = watchBrowser(browser, pageErrorCollector);
+		try {
+			const context = await browser.newContext({ baseURL: prod.app });
+			const page = await context.newPage();
+			pageErrors.expectFailedRequest(new RegExp(`https://${name.replaceAll('.', '\\.')}/[^)]*`));
+			await page.goto('/connect');
+			await expect(page.getByTestId('server-name')).toBeVisible();
+			await page.getByLabel('Handle').fill(alice.handle);
+			await page.getByLabel('Server').fill(`https://${name}`);
+			await page.getByRole('button', { name: 'Check' }).click();
+			await expect(page.getByTestId('server-status')).toHaveText(`Can't reach ${name}. Check the address and your connection.`);
+			// It did reach the listener: the browser refused the certificate in the handshake.
+			expect(refusedHandshakes.length).toBeGreaterThan(0);
+			await expect(page.getByRole('button', { name: 'Sign in' })).toBeDisabled();
+			// The way forward: nothing typed is lost, and the right server is one check away.
+			await expect(page.getByLabel('Handle')).toHaveValue(alice.handle);
+			await page.getByLabel('Server').fill(prod.server);
+			await page.getByRole('button', { name: 'Check' }).click();
+			await expect(page.getByTestId('server-name')).toBeVisible();
+			await expect(page.getByLabel('Handle')).toHaveValue(alice.handle);
+			await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+			await context.close();
+		} finally {
+			unwatch();
+			await browser.close();
+			listener.close();
+			fs.rmSync(dir, { recursive: true, force: true });
+		}
 	});
 
 	test('a PDS that is down during sign-in gets a message, and signing in works once it is back', async ({ page, prod, pageErrors }) => {
