@@ -53,6 +53,9 @@ for (const [name, shiftMs] of [
 		// The popup (the PDS's pages, then the app's callback page that trades the code) runs
 		// on the same wrong clock as the tab: Playwright's clock covers the whole context.
 		await expectShifted(page, shiftMs);
+		// Read the popup's clock once it shows the PDS's form: before that it may still be
+		// navigating there (Firefox: "Execution context was destroyed").
+		await popup.locator('input[name=password]').waitFor();
 		await expectShifted(popup, shiftMs);
 		await passPdsSignIn(popup, alice);
 		await popup.getByRole('button', { name: 'Authorize' }).click();

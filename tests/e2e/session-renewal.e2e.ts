@@ -69,7 +69,7 @@ async function expectStillSignedIn(page: Page, handle: string) {
 }
 
 test.describe('renewal keeps the session through passing trouble', () => {
-	test('a PDS answering 503 while the JWT expires keeps every tab signed in, shows "Reconnecting…" and recovers', async ({ context, page, stack, pageErrors }) => {
+	test('a PDS answering 503 while the JWT expires keeps every tab signed in, shows her last known list "Updating…" and recovers', async ({ context, page, stack, pageErrors }) => {
 		test.setTimeout(90_000);
 		pageErrors.expect(/status of 503/);
 		await signIn(page, account(stack, 'alice.test'));
@@ -82,7 +82,10 @@ test.describe('renewal keeps the session through passing trouble', () => {
 		// Wait until the server no longer accepts the JWT, then come back to the app.
 		await page.waitForTimeout(Math.max(0, first.expiresAt - Date.now()) + 1500);
 		await page.reload();
-		await expect(page.getByTestId('directory-status')).toHaveText('Reconnecting…');
+		// A reload shows the list she last saw at once (issue 26), marked not live while the
+		// renewal waits for the PDS.
+		await expect(page.getByTestId('directory-status')).toHaveText('Updating…');
+		await expect(page.locator('ul.channels')).toHaveAttribute('data-source', 'last-known');
 		await expect.poll(() => pds.hits.count, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
 		await expectStillSignedIn(page, 'alice.test');
 		await expectStillSignedIn(other, 'alice.test');
@@ -90,6 +93,7 @@ test.describe('renewal keeps the session through passing trouble', () => {
 
 		await pds.heal();
 		await expect(page.getByTestId('directory-status')).toHaveText('Live', { timeout: 20_000 });
+		await expect(page.locator('ul.channels')).toHaveAttribute('data-source', 'stream');
 		expect(((await storedAppState(page)).session as Stored).token).not.toBe(first.token);
 		await expectStillSignedIn(other, 'alice.test');
 	});
