@@ -9,21 +9,18 @@ export interface AppFront {
 	url: string;
 	/** From now on every connection is dropped (true) or forwarded again (false). */
 	setOffline(offline: boolean): void;
-	/** Answers 404 for this path from now on (undefined: nothing), as a host without that file would. */
-	withhold(path: string | undefined): void;
+	/** The paths asked for so far, in order (query left off). */
+	requested: string[];
 	close(): Promise<void>;
 }
 
 export async function startAppFront(appUrl: string): Promise<AppFront> {
 	const target = new URL(appUrl);
 	let offline = false;
-	let withheld: string | undefined;
+	const requested: string[] = [];
 	const sockets = new Set<Socket>();
 	const server = http.createServer((req, res) => {
-		if (withheld !== undefined && req.url?.split('?')[0] === withheld) {
-			res.writeHead(404, { 'content-type': 'text/plain' }).end('not here');
-			return;
-		}
+		requested.push(req.url?.split('?')[0] ?? '');
 		const upstream = http.request(
 			{ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
 			(answer) => {
@@ -44,9 +41,7 @@ export async function startAppFront(appUrl: string): Promise<AppFront> {
 	const { port } = server.address() as AddressInfo;
 	return {
 		url: `http://127.0.0.1:${port}`,
-		withhold(path) {
-			withheld = path;
-		},
+		requested,
 		setOffline(value) {
 			offline = value;
 			if (value) for (const socket of sockets) socket.destroy();

@@ -112,3 +112,38 @@ describe('a lazy chunk that failed to load', () => {
 		stop();
 	});
 });
+
+describe('the first install (issue 28, item 6: held in WebKit until she is signed in)', () => {
+	it('registers at once on a device that already has a registration, and holds a first visit until the gate opens', async () => {
+		const blockers = new UpdateBlockers();
+		const reload = vi.fn<() => void>();
+		let open!: () => void;
+		const opened = new Promise<void>((resolve) => (open = resolve));
+		const returning = fakeWorker(false);
+		const registerReturning = vi.spyOn(returning, 'register');
+		const first = fakeWorker(false);
+		const registerFirst = vi.spyOn(first, 'register');
+		const stops = [
+			new AppUpdate({ createWorker: () => returning, reload, blockers, firstInstall: { registered: async () => true, opened } }).start(),
+			new AppUpdate({ createWorker: () => first, reload, blockers, firstInstall: { registered: async () => false, opened } }).start()
+		];
+		await vi.waitFor(() => expect(registerReturning).toHaveBeenCalledOnce());
+		await new Promise((r) => setTimeout(r, 10));
+		expect(registerFirst).not.toHaveBeenCalled();
+		open();
+		await vi.waitFor(() => expect(registerFirst).toHaveBeenCalledOnce());
+		stops.forEach((stop) => stop());
+	});
+
+	it('a first visit stopped before the gate opened registers nothing', async () => {
+		let open!: () => void;
+		const opened = new Promise<void>((resolve) => (open = resolve));
+		const worker = fakeWorker(false);
+		const register = vi.spyOn(worker, 'register');
+		const update = new AppUpdate({ createWorker: () => worker, reload: vi.fn(), blockers: new UpdateBlockers(), firstInstall: { registered: async () => false, opened } });
+		update.start()();
+		open();
+		await new Promise((r) => setTimeout(r, 10));
+		expect(register).not.toHaveBeenCalled();
+	});
+});

@@ -6,6 +6,7 @@
 // after a new version was deployed) marks this page out of date: the prompt then offers
 // "Reload to update" at once, and a check for the new version starts.
 import { updateBlockers, type UpdateBlockers } from './update-blockers.svelte.js';
+import { firstInstall } from './first-install.js';
 
 /** What AppUpdate needs from workbox-window; a fake in unit tests. */
 export interface ServiceWorkerHandle {
@@ -21,6 +22,11 @@ export interface AppUpdateDeps {
 	blockers: UpdateBlockers;
 	/** Where Vite reports a lazy chunk that failed to load (`vite:preloadError`); window in the browser. */
 	events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+	/**
+	 * Holds the registration on a first visit (first-install.ts): `registered` says whether
+	 * this device already has one; without it, register() waits for `opened`. None: at once.
+	 */
+	firstInstall?: { registered(): Promise<boolean>; opened: Promise<void> };
 }
 
 /** How often an open app asks the server for a new version (besides focus and reconnect). */
@@ -72,10 +78,21 @@ export class AppUpdate {
 		worker.addEventListener('controlling', () => {
 			if (this.#applying) this.#deps.reload();
 		});
-		worker.register().then(
-			(registration) => (this.#registration = registration),
-			() => {} // no worker (private mode, an old browser): the app still runs online
-		);
+		const register = () =>
+			worker.register().then(
+				(registration) => (this.#registration = registration),
+				() => {} // no worker (private mode, an old browser): the app still runs online
+			);
+		const held = this.#deps.firstInstall;
+		if (!held) void register();
+		else
+			void held.registered().then(
+				async (yes) => {
+					if (!yes) await held.opened;
+					if (this.#worker === worker) await register();
+				},
+				() => {} // no service worker container here: nothing to register
+			);
 		const timer = setInterval(() => void this.check(), CHECK_EVERY_MS);
 		return () => {
 			clearInterval(timer);
@@ -140,5 +157,9 @@ export const appUpdate = new AppUpdate({
 	createWorker: () => lazyWorkbox('/sw.js'),
 	reload: () => location.reload(),
 	blockers: updateBlockers,
-	events: typeof window === 'undefined' ? undefined : window
+	events: typeof window === 'undefined' ? undefined : window,
+	firstInstall: {
+		registered: () => navigator.serviceWorker.getRegistration('/').then((r) => r !== undefined),
+		opened: firstInstall.opened
+	}
 });
