@@ -20,7 +20,7 @@ const promiseRules = {
 const typed = { projectService: true, tsconfigRootDir: import.meta.dirname, extraFileExtensions: ['.svelte'] };
 
 export default defineConfig(
-	{ ignores: ['src/lib/gen/**', '.svelte-kit/**', 'build/**', 'node_modules/**', '.tools/**', '.cache/**'] },
+	{ ignores: ['src/lib/gen/**', '.svelte-kit/**', 'build/**', 'dist/**', 'node_modules/**', '.tools/**', '.cache/**'] },
 	{
 		files: ['server/**/*.ts', 'src/**/*.ts'],
 		languageOptions: { parser: tseslint.parser, parserOptions: typed },

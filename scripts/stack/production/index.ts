@@ -112,7 +112,7 @@ export async function startProductionStack(options: { timeoutMs?: number } = {})
   });
   fs.rmSync(SITE_DIR, { recursive: true, force: true });
   fs.renameSync(BUILD_DIR, SITE_DIR);
-  const serverEntry = await buildServer(PRODUCTION_DIR);
+  const serverEntry = await buildServer(path.join(PRODUCTION_DIR, 'server-build'));
 
   const { track, stop } = stopList();
   const lk = livekitKeys();
