@@ -58,6 +58,8 @@ export { ConfigError } from './env-parse.js';
 export interface ChannelConfig {
   readonly id: string;
   readonly name: string;
+  /** End-to-end encrypted calls (default on); `"e2ee": false` in MICROCLIMATE_CHANNELS turns it off. */
+  readonly e2ee?: boolean;
 }
 
 export interface LiveKitConfig {
@@ -233,7 +235,7 @@ function readChannels(env: Env): ChannelConfig[] {
   if (!Array.isArray(parsed) || parsed.length === 0) throw new ConfigError(name, 'expected a non-empty JSON array of {id, name}');
   const seen = new Set<string>();
   return parsed.map((item: unknown, i) => {
-    const { id, name: title } = (item ?? {}) as Record<string, unknown>;
+    const { id, name: title, e2ee } = (item ?? {}) as Record<string, unknown>;
     if (typeof id !== 'string' || !CHANNEL_ID.test(id)) {
       throw new ConfigError(name, `channel ${i}: id must be 1-63 of a-z, 0-9, "-" (got ${JSON.stringify(id)})`);
     }
@@ -241,7 +243,8 @@ function readChannels(env: Env): ChannelConfig[] {
       throw new ConfigError(name, `channel "${id}": name must be a non-empty string of at most 64 characters`);
     }
     if (seen.has(id)) throw new ConfigError(name, `channel id "${id}" appears twice`);
+    if (e2ee !== undefined && typeof e2ee !== 'boolean') throw new ConfigError(name, `channel "${id}": e2ee must be true or false`);
     seen.add(id);
-    return { id, name: title.trim() };
+    return e2ee === false ? { id, name: title.trim(), e2ee } : { id, name: title.trim() };
   });
 }

@@ -38,9 +38,10 @@ describe('GetChannelToken', () => {
       canPublish: true,
       canPublishSources: ['microphone'],
       canSubscribe: true,
-      canPublishData: false,
+      canPublishData: true, // the sealed key envelopes of encrypted calls
       canUpdateOwnMetadata: false,
     });
+    expect(claims.attributes).toBeUndefined(); // no public key in the request: none in the token
     expect(claims.video?.roomAdmin).toBeUndefined();
     expect(claims.video?.roomCreate).toBeUndefined();
     expect(claims.exp! - claims.nbf!).toBe(120);
@@ -111,6 +112,33 @@ describe('GetChannelToken', () => {
     }
   });
 
+  it("seals the device's public key into the token's participant attributes; refuses one that is not a P-256 point", async () => {
+    const pair = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+    const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+    const res = await t.client.getChannelToken({ channelId: 'music', publicKey }, authed);
+    const claims = await new TokenVerifier(TEST_KEY, TEST_SECRET).verify(res.token);
+    expect(claims.attributes).toEqual({ 'e2ee.pk': Buffer.from(publicKey).toString('base64url') });
+
+    const short = await codeOf(t.client.getChannelToken({ channelId: 'music', publicKey: publicKey.slice(0, 33) }, authed));
+    expect(short).toEqual({ code: Code.InvalidArgument, message: 'public_key must be an uncompressed P-256 point (65 bytes starting 0x04); got 33 bytes' });
+    const offCurve = publicKey.slice();
+    offCurve[64] = offCurve[64]! ^ 1; // y no longer matches x
+    expect(await codeOf(t.client.getChannelToken({ channelId: 'music', publicKey: offCurve }, authed))).toEqual({
+      code: Code.InvalidArgument,
+      message: 'public_key is not a point on the P-256 curve',
+    });
+    // A refused key ends no call elsewhere: it is checked before the join has any effect.
+    const linesBefore = t.lines.length;
+    await t.server.occupancy.seat('lobby', { ...ALICE, muted: false, sid: 'PA_other' });
+    try {
+      await codeOf(t.client.getChannelToken({ channelId: 'music', publicKey: offCurve }, authed));
+      await new Promise((r) => setTimeout(r, 300)); // a removal's failure is logged after its retry
+      expect(t.lines.slice(linesBefore).filter((l) => l.includes('one_call') && l.includes('lobby'))).toEqual([]);
+    } finally {
+      await t.server.occupancy.clear('lobby');
+    }
+  });
+
   it('refuses with FAILED_PRECONDITION when the server has no LiveKit', async () => {
     const bare = await startVoiceServer({ MICROCLIMATE_LIVEKIT_URL: '', MICROCLIMATE_LIVEKIT_API_KEY: '', MICROCLIMATE_LIVEKIT_API_SECRET: '' });
     try {
@@ -134,12 +162,29 @@ describe('ListChannels', () => {
         ['music', 'Music'],
         ['quiet-room', 'Quiet room'],
       ]);
+      // Calls are end-to-end encrypted unless the operator turned it off for a channel.
+      expect(res.channels.map((c) => c.e2ee)).toEqual([true, true, true]);
       expect(res.channels[0]!.participants.map((p) => [p.handle, p.muted])).toEqual([
         ['bob.test', true],
         ['alice.test', false],
       ]);
     } finally {
       await occupancy.clear('lobby');
+    }
+  });
+});
+
+describe('ListChannels with a channel that is not encrypted', () => {
+  it('declares e2ee off for that channel only', async () => {
+    const plain = await startVoiceServer({ MICROCLIMATE_CHANNELS: '[{"id":"lobby","name":"Lobby"},{"id":"radio","name":"Radio","e2ee":false}]' });
+    try {
+      const res = await plain.client.listChannels({}, authed);
+      expect(res.channels.map((c) => [c.id, c.e2ee])).toEqual([
+        ['lobby', true],
+        ['radio', false],
+      ]);
+    } finally {
+      await plain.server.close();
     }
   });
 });

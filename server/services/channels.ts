@@ -6,6 +6,7 @@ import { ChannelsService } from '../../src/lib/gen/microclimate/channels/v1/chan
 import type { ServerConfig } from '../config.js';
 import { sessionOf } from '../session-auth.js';
 import { mintChannelPass } from '../voice/channel-token.js';
+import { CALL_KEY_ATTRIBUTE, callKeyAttribute } from '../voice/call-key.js';
 import type { ChannelCap } from '../voice/channel-cap.js';
 import type { ProfileBook } from '../identity/profile-book.js';
 import type { ChannelOccupancy } from '../voice/occupancy.js';
@@ -57,6 +58,8 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
       if (!url || !apiKey || !apiSecret) {
         throw new ConnectError('voice is not set up on this server (no LiveKit configured)', Code.FailedPrecondition);
       }
+      // Checked before anything that has an effect (the cap's seat, ending other calls).
+      const key = await callKeyAttribute(req.publicKey);
       if (req.rejoin && !rejoinAllowed(occupancy, session.did, req.rejoin.lostSession)) {
         throw new ConnectError('you are in a call on another device: an automatic rejoin does not take it over', Code.AlreadyExists);
       }
@@ -70,7 +73,13 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
       if (!req.rejoin) await deps.endOtherCalls?.(session.did, channel.id);
       const pass = await mintChannelPass(
         { url, apiKey, apiSecret },
-        { room: rooms.roomOf(channel.id), session, ttlSeconds: config.channelTokenTtlSeconds, maxParticipants: max },
+        {
+          room: rooms.roomOf(channel.id),
+          session,
+          ttlSeconds: config.channelTokenTtlSeconds,
+          maxParticipants: max,
+          attributes: key ? { [CALL_KEY_ATTRIBUTE]: key } : undefined,
+        },
       );
       return { livekitUrl: pass.livekitUrl, token: pass.token, expiresAt: timestampFromMs(pass.expiresAtMs), room: pass.room };
     },

@@ -26,7 +26,7 @@ export const DEFAULT_WATCH_TUNING: WatchTuning = { heartbeatMs: 15_000, queueLim
 
 /** Channels in display order with their people in join order (ListChannels and snapshots). */
 export function channelList(channels: readonly ChannelConfig[], occupancy: Pick<OccupancyView, 'participants'>) {
-  return channels.map((c) => ({ id: c.id, name: c.name, participants: occupancy.participants(c.id) }));
+  return channels.map((c) => ({ id: c.id, name: c.name, participants: occupancy.participants(c.id), e2ee: c.e2ee !== false }));
 }
 
 function toMessage(e: OccupancyEvent): WatchMessage {

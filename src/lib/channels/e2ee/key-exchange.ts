@@ -1,0 +1,190 @@
+// One device's side of a call's key exchange, free of LiveKit (livekit-e2ee.ts wires it to a
+// Room; the unit tests wire two of them to each other). Written by the room's events (who is
+// in the call with which public key, envelopes received); writes keys into the key provider
+// and envelopes onto the data channel; read by the call dock (the call code, whose key is missing).
+//
+// Each sender makes a fresh random media key on every join and every leave and seals it to
+// each other participant (envelope.ts). Receivers install it at once under its key index
+// (frames carry the index, so old and new keys work side by side); the sender switches to
+// it `switchAfterMs` later, once the envelopes have most likely arrived. Someone who left
+// never receives the key made at their leave, so they cannot decrypt what follows.
+import { callCode } from './call-code.js';
+import { fromBase64Url, toBase64Url, type DeviceKey } from './device-key.js';
+import { open, pairKey, seal } from './envelope.js';
+
+/** The key ring's size in livekit-client (KEY_PROVIDER_DEFAULTS.keyringSize): indices cycle through it. */
+export const KEY_RING = 16;
+const MEDIA_KEY_BYTES = 32;
+
+export interface KeyedPeer {
+	/** LiveKit identity: the DID. */
+	readonly did: string;
+	/** The public key from their token's attributes; undefined when their token carries none. */
+	readonly publicKey: Uint8Array | undefined;
+}
+
+export interface KeyExchangeLinks {
+	/** Sends one envelope to one participant (reliable data packet). */
+	send(to: string, payload: Uint8Array): Promise<void>;
+	/** Installs a participant's media key (HKDF key material) under a key index. */
+	useKey(did: string, material: CryptoKey, keyIndex: number): void;
+	/** Something the dock shows changed (the code, a key arrived). */
+	changed(): void;
+}
+
+export interface KeyExchangeOptions {
+	readonly me: { readonly did: string; readonly key: DeviceKey };
+	readonly room: string;
+	/** The LiveKit room sid: pair keys of one call never open another's envelopes. */
+	readonly call: string;
+	readonly links: KeyExchangeLinks;
+	readonly switchAfterMs?: number;
+}
+
+interface Envelope {
+	v: 1;
+	to: string;
+	i: number;
+	box: string;
+}
+
+export class KeyExchange {
+	readonly #o: KeyExchangeOptions;
+	#peers = new Map<string, KeyedPeer>();
+	#pairKeys = new Map<string, Promise<CryptoKey>>();
+	#keyed = new Set<string>();
+	#early = new Map<string, Uint8Array[]>();
+	#index = -1;
+	#code = '';
+	#queue: Promise<unknown> = Promise.resolve();
+	#timers = new Set<ReturnType<typeof setTimeout>>();
+	#closed = false;
+
+	constructor(options: KeyExchangeOptions) {
+		this.#o = options;
+	}
+
+	/** The call code, 30 digits in groups of five; empty until the first list of people. */
+	get code(): string {
+		return this.#code;
+	}
+
+	/** Our current media key's index (-1 before the first). */
+	get keyIndex(): number {
+		return this.#index;
+	}
+
+	/** DIDs of the people in the call whose media key has not reached this device. */
+	get waitingFor(): string[] {
+		return [...this.#peers.keys()].filter((did) => !this.#keyed.has(did));
+	}
+
+	/** The people now in the call but us. A change of who is in it (or of a key) rotates our key. */
+	setPeople(peers: readonly KeyedPeer[]): Promise<void> {
+		return this.#serially(async () => {
+			const next = new Map(peers.filter((p) => p.did !== this.#o.me.did).map((p) => [p.did, p]));
+			const same = this.#index >= 0 && next.size === this.#peers.size && [...next].every(([did, p]) => sameKey(this.#peers.get(did)?.publicKey, p.publicKey));
+			for (const did of this.#peers.keys()) if (!next.has(did) || !sameKey(this.#peers.get(did)?.publicKey, next.get(did)?.publicKey)) this.#keyed.delete(did);
+			this.#peers = next;
+			this.#code = await callCode([{ did: this.#o.me.did, publicKey: this.#o.me.key.publicKey }, ...[...next.values()].flatMap((p) => (p.publicKey ? [{ did: p.did, publicKey: p.publicKey }] : []))]);
+			if (!same) await this.#rotate();
+			for (const [from, list] of this.#early) {
+				if (!next.has(from)) continue;
+				this.#early.delete(from);
+				for (const payload of list) await this.#receive(from, payload);
+			}
+			this.#o.links.changed();
+		});
+	}
+
+	/** An envelope from `from` (the sender LiveKit attests). Anything that does not open is dropped. */
+	receive(from: string, payload: Uint8Array): Promise<void> {
+		return this.#serially(() => this.#receive(from, payload));
+	}
+
+	close(): void {
+		this.#closed = true;
+		for (const t of this.#timers) clearTimeout(t);
+		this.#timers.clear();
+	}
+
+	async #receive(from: string, payload: Uint8Array): Promise<void> {
+		const peer = this.#peers.get(from);
+		if (!peer?.publicKey) {
+			// Their join (and key) may reach us after their first envelope: kept until it does.
+			const list = this.#early.get(from) ?? [];
+			this.#early.set(from, [...list, payload].slice(-KEY_RING));
+			return;
+		}
+		const envelope = parse(payload);
+		if (!envelope || envelope.to !== this.#o.me.did) return;
+		const box = fromBase64Url(envelope.box);
+		if (!box) return;
+		const mediaKey = await open(await this.#pairKey(peer.did, peer.publicKey), box, from, this.#o.me.did, envelope.i);
+		if (!mediaKey || this.#closed) return;
+		this.#o.links.useKey(from, await importMaterial(mediaKey), envelope.i);
+		if (!this.#keyed.has(from)) {
+			this.#keyed.add(from);
+			this.#o.links.changed();
+		}
+	}
+
+	async #rotate(): Promise<void> {
+		const first = this.#index < 0;
+		const index = (this.#index = (this.#index + 1) % KEY_RING);
+		const mediaKey = crypto.getRandomValues(new Uint8Array(MEDIA_KEY_BYTES));
+		const material = await importMaterial(mediaKey);
+		await Promise.all(
+			[...this.#peers.values()].map(async (p) => {
+				if (!p.publicKey) return; // nobody can seal to them: they show as waiting for keys
+				const box = await seal(await this.#pairKey(p.did, p.publicKey), mediaKey, this.#o.me.did, p.did, index);
+				const envelope: Envelope = { v: 1, to: p.did, i: index, box: toBase64Url(box) };
+				await this.#o.links.send(p.did, new TextEncoder().encode(JSON.stringify(envelope))).catch(() => {});
+			})
+		);
+		// Alone in the call, or the first key: nobody could be listening to an older one.
+		if (first || this.#peers.size === 0) return this.#o.links.useKey(this.#o.me.did, material, index);
+		const timer = setTimeout(() => {
+			this.#timers.delete(timer);
+			if (!this.#closed) this.#o.links.useKey(this.#o.me.did, material, index);
+		}, this.#o.switchAfterMs ?? 1000);
+		this.#timers.add(timer);
+	}
+
+	#pairKey(did: string, publicKey: Uint8Array): Promise<CryptoKey> {
+		const id = `${did} ${toBase64Url(publicKey)}`;
+		let key = this.#pairKeys.get(id);
+		if (!key) {
+			const me = this.#o.me;
+			key = pairKey(me.key.privateKey, { room: this.#o.room, call: this.#o.call, me: { did: me.did, publicKey: me.key.publicKey }, them: { did, publicKey } });
+			this.#pairKeys.set(id, key);
+		}
+		return key;
+	}
+
+	#serially<T>(work: () => Promise<T>): Promise<T> {
+		const run = this.#queue.then(work, work);
+		this.#queue = run.catch(() => {});
+		return run;
+	}
+}
+
+/** HKDF key material, as livekit-client's worker expects from a key provider. */
+export function importMaterial(mediaKey: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+	return crypto.subtle.importKey('raw', mediaKey, 'HKDF', false, ['deriveBits', 'deriveKey']);
+}
+
+function sameKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+	if (!a || !b) return a === b;
+	return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function parse(payload: Uint8Array): Envelope | undefined {
+	try {
+		const e = JSON.parse(new TextDecoder().decode(payload)) as Partial<Envelope>;
+		if (e.v !== 1 || typeof e.to !== 'string' || typeof e.box !== 'string' || !Number.isInteger(e.i) || e.i! < 0 || e.i! >= KEY_RING) return undefined;
+		return e as Envelope;
+	} catch {
+		return undefined;
+	}
+}
