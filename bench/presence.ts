@@ -70,7 +70,7 @@ function openStreams(client: Client, token: string, n: number) {
 	return { when, close: () => abort.abort() };
 }
 
-function pidOf(port: number): string {
+export function pidOf(port: number): string {
 	const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
 	const pid = /pid=(\d+)/.exec(out)?.[1];
 	if (!pid) throw new Error(`no process found listening on port ${port}`);
@@ -78,7 +78,7 @@ function pidOf(port: number): string {
 }
 
 /** Resident memory (MiB) of the process listening on `port`, from /proc. */
-function rssOf(port: number): number {
+export function rssOf(port: number): number {
 	const pid = pidOf(port);
 	const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
 	return Number(kb) / 1024;

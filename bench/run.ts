@@ -7,6 +7,7 @@ import { chromium } from '@playwright/test';
 import { startStack } from '../scripts/stack/index.ts';
 import { chromiumArgs } from '../tests/e2e/browser.ts';
 import { bundleRows } from './bundle.ts';
+import { crowdOptions, crowdRows, crowdServerEnv, runCrowd } from './crowd/crowd.ts';
 import { joinRows } from './join.ts';
 import { lighthouseRows } from './lighthouse.ts';
 import { loginRows } from './login.ts';
@@ -23,8 +24,6 @@ const root = path.resolve(import.meta.dirname, '..');
 
 async function main(): Promise<void> {
 	const t0 = performance.now();
-	Object.assign(process.env, PRESENCE_SERVER_ENV); // the API server inherits it (see presence.ts)
-	const stack = await startStack({ build: true, chromium: true });
 	const rows: Row[] = [];
 	// BENCH_ONLY=startup,login runs a subset (by key) while working on one figure.
 	const only = process.env.BENCH_ONLY?.split(',').map((k) => k.trim());
@@ -40,6 +39,50 @@ async function main(): Promise<void> {
 			rows.push({ figure: name, unit: 'ms', value: Number.NaN, note: `FAILED: ${err instanceof Error ? err.message : String(err)}` });
 		}
 	};
+	// The figures on the single stack; skipped whole when BENCH_ONLY names none of them.
+	const SINGLE = ['bundle', 'startup', 'lighthouse', 'login', 'rpc', 'join', 'm2e', 'reconnect', 'presence', 'store'];
+	if (!only || only.some((k) => SINGLE.includes(k))) await singleStack(step);
+	// The replicated stack (Redis, 2 API replicas, 2 LiveKit nodes) on the same ports, after the
+	// single one is down; it reuses the app just built.
+	if (!only || only.includes('scale')) {
+		const replicated = await startStack({ build: false, replicas: 2 });
+		try {
+			await step('scale', '2 replicas vs 1', () => scaleRows(replicated.info));
+		} finally {
+			await replicated.stop();
+		}
+	}
+	// A crowd (bench/crowd): its own single stack with CROWD_* sizes, many channels and
+	// accounts; the API server inherits the env (server settings the crowd needs).
+	if (!only || only.includes('crowd')) {
+		const options = crowdOptions();
+		const env = crowdServerEnv(options);
+		const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+		Object.assign(process.env, env);
+		const crowd = await startStack({ build: 'auto' });
+		for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+		else process.env[k] = v;
+		try {
+			await step('crowd', `a crowd: ${options.people} people, ${options.channels} channels`, async () =>
+				crowdRows(await runCrowd(crowd.info, options, (line) => process.stdout.write(`\n[crowd] ${line}`)))
+			);
+		} finally {
+			await crowd.stop();
+		}
+	}
+	const header = `Microclimate bench — ${new Date().toISOString()} — ${os.cpus().length} cores, Node ${process.version} — ${((performance.now() - t0) / 1000).toFixed(0)} s`;
+	const markdown = renderMarkdown(rows, header);
+	console.log(`\n${markdown}\n`);
+	writeResults(path.join(root, 'bench/results'), rows, markdown);
+	console.log('written to bench/results/latest.md and latest.json');
+	if (rows.some((r) => r.note?.startsWith('FAILED'))) process.exitCode = 1;
+}
+
+type Step = (key: string, name: string, run: () => Promise<Row[]> | Row[]) => Promise<void>;
+
+async function singleStack(step: Step): Promise<void> {
+	Object.assign(process.env, PRESENCE_SERVER_ENV); // the API server inherits it (see presence.ts)
+	const stack = await startStack({ build: true, chromium: true });
 	const browser = await chromium.launch({ executablePath: stack.info.chromium, args: chromiumArgs });
 	try {
 		await step('bundle', 'bundle sizes', () => bundleRows());
@@ -58,22 +101,6 @@ async function main(): Promise<void> {
 		await browser.close();
 		await stack.stop();
 	}
-	// The replicated stack (Redis, 2 API replicas, 2 LiveKit nodes) on the same ports, after the
-	// single one is down; it reuses the app just built.
-	if (!only || only.includes('scale')) {
-		const replicated = await startStack({ build: false, replicas: 2 });
-		try {
-			await step('scale', '2 replicas vs 1', () => scaleRows(replicated.info));
-		} finally {
-			await replicated.stop();
-		}
-	}
-	const header = `Microclimate bench — ${new Date().toISOString()} — ${os.cpus().length} cores, Node ${process.version} — ${((performance.now() - t0) / 1000).toFixed(0)} s`;
-	const markdown = renderMarkdown(rows, header);
-	console.log(`\n${markdown}\n`);
-	writeResults(path.join(root, 'bench/results'), rows, markdown);
-	console.log('written to bench/results/latest.md and latest.json');
-	if (rows.some((r) => r.note?.startsWith('FAILED'))) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

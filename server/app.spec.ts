@@ -48,7 +48,7 @@ describe('AuthService.GetServerInfo', () => {
     expect(info.lxm).toBe('app.microclimate.server.createSession');
     expect(info.serviceDid).toBe('did:web:127.0.0.1%3A8080#microclimate');
     expect(info.version).toBe(serverVersion());
-    expect(info.limits).toMatchObject({ maxServiceTokenLifetimeSeconds: 300, sessionLifetimeSeconds: 900, maxParticipantsPerChannel: 0 });
+    expect(info.limits).toMatchObject({ maxServiceTokenLifetimeSeconds: 300, sessionLifetimeSeconds: 900, maxParticipantsPerChannel: 100 });
   });
 
   it('answers with the first public host when reached by another name', async () => {

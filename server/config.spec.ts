@@ -26,7 +26,7 @@ describe('loadConfig defaults', () => {
     expect(c.dataDir).toBe('/srv/mc/.stack/server');
     expect(c.sessionTtlSeconds).toBe(900);
     expect(c.maxServiceTokenLifetimeSeconds).toBe(300);
-    expect(c.maxParticipantsPerChannel).toBe(0);
+    expect(c.maxParticipantsPerChannel).toBe(100);
     expect(c.livekit).toEqual({ url: undefined, apiKey: undefined, apiSecret: undefined });
     expect(c.channels).toEqual(DEFAULT_CHANNELS);
     expect(c.channels.map((ch) => ch.id)).toEqual(['lobby', 'music', 'quiet-room']);

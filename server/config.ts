@@ -17,7 +17,7 @@
 // | MICROCLIMATE_DATA_DIR                          | .stack/server (from the working dir)     | Where the server keeps its state (signing keys)
 // | MICROCLIMATE_SESSION_TTL_SECONDS               | 900 (60..86400)                          | Lifetime of the session JWTs we issue
 // | MICROCLIMATE_MAX_SERVICE_TOKEN_LIFETIME_SECONDS| 300 (1..3600)                            | Longest exp - iat accepted in a service token
-// | MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL      | 0 (no limit)                             | People per voice channel
+// | MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL      | 100 (0 = no limit)                       | People per voice channel (README, Crowds)
 // | MICROCLIMATE_LIVEKIT_URL                       | unset                                    | LiveKit URL given to clients (ws:, wss:, http:, https:)
 // | MICROCLIMATE_LIVEKIT_API_KEY / _API_SECRET     | unset                                    | LiveKit key pair for room tokens (both or neither)
 // | MICROCLIMATE_CHANNELS                          | Lobby, Music, Quiet room                 | JSON [{"id":"lobby","name":"Lobby"}, ...], display order
@@ -142,7 +142,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     // Below a minute only in dev mode, where tests shorten it to exercise silent renewal.
     sessionTtlSeconds: readInt(env, 'MICROCLIMATE_SESSION_TTL_SECONDS', 900, dev ? 5 : 60, 86400),
     maxServiceTokenLifetimeSeconds: readInt(env, 'MICROCLIMATE_MAX_SERVICE_TOKEN_LIFETIME_SECONDS', 300, 1, 3600),
-    maxParticipantsPerChannel: readInt(env, 'MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL', 0, 0, 10000),
+    maxParticipantsPerChannel: readInt(env, 'MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL', 100, 0, 10000),
     livekit: { url: lkUrl?.toString().replace(/\/$/, ''), apiKey: lkKey, apiSecret: lkSecret },
     channels: readChannels(env),
     sessionKeyJwk: raw(env, 'MICROCLIMATE_SESSION_KEY_JWK'),

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { TokenVerifier, TrackSource } from 'livekit-server-sdk';
+import { ServerLimitsSchema } from '../../src/lib/gen/microclimate/auth/v1/auth_pb.js';
+import { ChannelSchema } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
 import { ALICE, authed, startVoiceServer, TEST_KEY, TEST_SECRET } from '../voice/testing.js';
 
 async function codeOf(call: Promise<unknown>): Promise<{ code: Code; message: string }> {
@@ -71,6 +73,11 @@ describe('GetChannelToken', () => {
     await occupancy.seat('quiet-room', { did: 'did:plc:carol', handle: 'carol.test', muted: false, sid: 'PA_c' });
     const full = await codeOf(t.client.getChannelToken({ channelId: 'quiet-room' }, authed));
     expect(full).toEqual({ code: Code.ResourceExhausted, message: '"Quiet room" is full (2 people)' });
+    // Told apart from a rate limit (also RESOURCE_EXHAUSTED) by its details: the channel that
+    // refused and the limit it hit, so the app can say "Quiet room is full — 2 people".
+    const refusal = await t.client.getChannelToken({ channelId: 'quiet-room' }, authed).catch((e: unknown) => ConnectError.from(e));
+    expect(refusal instanceof ConnectError && refusal.findDetails(ChannelSchema)).toMatchObject([{ id: 'quiet-room', name: 'Quiet room' }]);
+    expect(refusal instanceof ConnectError && refusal.findDetails(ServerLimitsSchema)).toMatchObject([{ maxParticipantsPerChannel: 2 }]);
 
     await occupancy.unseat('quiet-room', 'did:plc:carol', 'PA_c');
     await occupancy.seat('quiet-room', { ...ALICE, muted: true, sid: 'PA_a' });

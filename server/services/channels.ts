@@ -2,7 +2,8 @@
 // handlers can rely on sessionOf(context). Occupancy comes from LiveKit (server/voice/).
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
-import { ChannelsService } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
+import { ServerLimitsSchema } from '../../src/lib/gen/microclimate/auth/v1/auth_pb.js';
+import { ChannelSchema, ChannelsService } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
 import type { ServerConfig } from '../config.js';
 import { sessionOf } from '../session-auth.js';
 import { mintChannelPass } from '../voice/channel-token.js';
@@ -66,7 +67,11 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
       const max = config.maxParticipantsPerChannel;
       // Someone already inside (a reconnect, a second tab) may always get a fresh token.
       if (max > 0 && !(await deps.cap(channel.id, session.did, max))) {
-        throw new ConnectError(`"${channel.name}" is full (${max} people)`, Code.ResourceExhausted);
+        // The details (the channel, the limit it hit) tell the app this is a full channel, not a rate limit.
+        throw new ConnectError(`"${channel.name}" is full (${max} people)`, Code.ResourceExhausted, undefined, [
+          { desc: ChannelSchema, value: { id: channel.id, name: channel.name } },
+          { desc: ServerLimitsSchema, value: { maxParticipantsPerChannel: max } },
+        ]);
       }
       // One call per person: joining here ends this person's call in any other channel. An
       // automatic rejoin was let through only if they are in no other call: it ends nothing.

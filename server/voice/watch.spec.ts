@@ -51,17 +51,39 @@ describe('WatchChannels stream (in-process server)', () => {
 });
 
 describe('a consumer that stops reading', () => {
-  it('has its stream ended with UNAVAILABLE once its queue is full, and the queue is dropped', async () => {
+  it('has its stream ended with UNAVAILABLE once it has read nothing for stallMs after its queue filled, and the queue is dropped', async () => {
     const occupancy = new ChannelOccupancy(DEFAULT_CHANNELS.map((c) => c.id));
     const abort = new AbortController();
-    const feed = watchChannels(DEFAULT_CHANNELS, occupancy, abort.signal, { heartbeatMs: 60_000, queueLimit: 5 });
+    const feed = watchChannels(DEFAULT_CHANNELS, occupancy, abort.signal, { heartbeatMs: 20, queueLimit: 5, stallMs: 100 });
     expect((await feed.next()).value?.event?.case).toBe('snapshot');
 
     for (let i = 0; i < 6; i++) occupancy.seat('lobby', { ...bob, did: `did:plc:p${i}`, sid: `PA_${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // it reads nothing meanwhile
     await expect(feed.next()).rejects.toSatisfy((e) => e instanceof ConnectError && e.code === Code.Unavailable);
     // Unsubscribed: later changes reach no queue (the generator is finished).
     occupancy.seat('music', bob);
     expect(await feed.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('a burst larger than its queue (a crowd seated in one pass) gets a fresh snapshot instead of an ended stream', async () => {
+    const occupancy = new ChannelOccupancy(DEFAULT_CHANNELS.map((c) => c.id));
+    const abort = new AbortController();
+    const feed = watchChannels(DEFAULT_CHANNELS, occupancy, abort.signal, { heartbeatMs: 60_000, queueLimit: 5, stallMs: 60_000 });
+    expect((await feed.next()).value?.event?.case).toBe('snapshot');
+
+    // The reconciliation (or another replica's state) seats 300 people in one synchronous pass:
+    // no consumer, however fast, reads between those events.
+    const crowd = Array.from({ length: 300 }, (_, i) => ({ ...bob, did: `did:plc:p${i}`, sid: `PA_${i}` }));
+    occupancy.reconcile('lobby', crowd, occupancy.version('lobby'));
+    const next = (await feed.next()).value;
+    expect(next?.event?.case).toBe('snapshot');
+    if (next?.event?.case !== 'snapshot') return;
+    expect(next.event.value.channels?.[0]?.participants?.length).toBe(300);
+    // And the stream goes on with changes after it.
+    occupancy.seat('music', { ...bob, did: 'did:plc:late', sid: 'PA_late' });
+    expect((await feed.next()).value?.event).toMatchObject({ case: 'joined', value: { channelId: 'music' } });
+    abort.abort();
+    await feed.next();
   });
 
   it('a client that goes away unsubscribes its stream', async () => {

@@ -1,10 +1,14 @@
 // One WatchChannels stream: a snapshot of the occupancy, then every change in the order it
 // happened, plus a heartbeat so clients and proxies can tell a quiet stream from a dead one.
 // The snapshot is taken and the subscription made in the same tick, so no change can fall
-// between them. Each stream buffers at most `queueLimit` messages: a consumer that stops
-// reading (a phone asleep, a stalled proxy) has its stream ended with UNAVAILABLE rather
-// than making the server hold an ever-growing queue; the client resumes and gets a fresh
-// snapshot, which is correct by construction.
+// between them. Each stream buffers at most `queueLimit` messages. When a change would
+// overflow it, the queue is dropped and the stream owes its consumer a fresh snapshot
+// instead, taken when the consumer next reads (correct by construction: the snapshot, then
+// each later change). So a burst larger than the queue (a crowd seated in one pass of the
+// reconciliation or of another replica's state, which no consumer can read between) costs
+// each stream one snapshot, not a stream ended and a reconnect storm. A consumer that has
+// read nothing for `stallMs` while it owes that snapshot (a phone asleep, a stalled proxy)
+// has its stream ended with UNAVAILABLE; meanwhile the stream holds nothing but that debt.
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -18,11 +22,13 @@ type WatchMessage = MessageInitShape<typeof WatchChannelsResponseSchema>;
 export interface WatchTuning {
   readonly heartbeatMs: number;
   readonly queueLimit: number;
+  /** How long a stream whose queue overflowed may go without reading before it is ended (default 60 s). */
+  readonly stallMs?: number;
 }
 
 const TOLD_TO_CLIENT = new Set([Code.Unavailable, Code.Unauthenticated]);
 
-export const DEFAULT_WATCH_TUNING: WatchTuning = { heartbeatMs: 15_000, queueLimit: 256 };
+export const DEFAULT_WATCH_TUNING: WatchTuning = { heartbeatMs: 15_000, queueLimit: 256, stallMs: 60_000 };
 
 /** Channels in display order with their people in join order (ListChannels and snapshots). */
 export function channelList(channels: readonly ChannelConfig[], occupancy: Pick<OccupancyView, 'participants'>) {
@@ -48,6 +54,8 @@ export async function* watchChannels(
 ): AsyncGenerator<WatchMessage> {
   let queue: WatchMessage[] = [];
   let failure: ConnectError | undefined;
+  /** Since when the queue was dropped and a fresh snapshot is owed (performance.now()). */
+  let owedSince: number | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
@@ -55,10 +63,14 @@ export async function* watchChannels(
   };
   const push = (message: WatchMessage) => {
     if (failure) return;
-    if (queue.length >= tuning.queueLimit) {
+    if (owedSince !== undefined) {
+      // The owed snapshot covers this change; the heartbeat's pushes also check for a stall.
+      if (performance.now() - owedSince < (tuning.stallMs ?? DEFAULT_WATCH_TUNING.stallMs!)) return;
       failure = new ConnectError('this stream fell behind; reconnect to get a fresh snapshot', Code.Unavailable);
-      queue = []; // free what it held now, even if the consumer never reads again
       stop();
+    } else if (queue.length >= tuning.queueLimit) {
+      queue = []; // free what it held now, even if the consumer never reads again
+      owedSince = performance.now();
     } else queue.push(message);
     notify();
   };
@@ -82,12 +94,17 @@ export async function* watchChannels(
         if (signal.reason instanceof ConnectError && TOLD_TO_CLIENT.has(signal.reason.code)) throw signal.reason;
         return;
       }
+      if (failure) throw failure;
+      if (owedSince !== undefined) {
+        owedSince = undefined;
+        yield { event: { case: 'snapshot', value: { channels: channelList(channels, occupancy) } } };
+        continue;
+      }
       const next = queue.shift();
       if (next) {
         yield next;
         continue;
       }
-      if (failure) throw failure;
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {

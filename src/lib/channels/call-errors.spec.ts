@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { ServerLimitsSchema } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
+import { ChannelSchema } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { describeJoinError } from './call-errors.js';
 
 const supported = () => true;
@@ -13,6 +15,15 @@ function liveKitError(name: string, message: string): Error {
 }
 
 describe('describeJoinError', () => {
+	it('a full channel says so, with the limit, and is final (no retry loop); a rate limit stays a rate limit', () => {
+		const full = new ConnectError('"Lobby" is full (100 people)', Code.ResourceExhausted, undefined, [
+			{ desc: ChannelSchema, value: { id: 'lobby', name: 'Lobby' } },
+			{ desc: ServerLimitsSchema, value: { maxParticipantsPerChannel: 100 } }
+		]);
+		expect(describeJoinError(full, supported)).toEqual({ text: 'Lobby is full — 100 people', final: true });
+		expect(describeJoinError(new ConnectError('slow down', Code.ResourceExhausted), supported)).toEqual({ text: 'Too many attempts. Wait a moment, then try again.', final: true });
+	});
+
 	it('a network failure is retried', () => {
 		expect(describeJoinError(new TypeError('Failed to fetch'), supported)).toEqual({ text: 'Can’t reach the voice server. Retrying…', final: false });
 		expect(describeJoinError(liveKitError('ConnectionError', 'could not establish signal connection'), supported).final).toBe(false);

@@ -1,5 +1,7 @@
 // What to tell the person when joining fails, and whether trying again could help.
 import { Code, ConnectError } from '@connectrpc/connect';
+import { ServerLimitsSchema } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
+import { ChannelSchema } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
 import { canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
 import { CallEnded, EngineUnavailable, type FinalEnd } from './voice-engine.js';
 
@@ -26,6 +28,11 @@ const UNRECOVERABLE: Record<string, string> = {
 	UnsupportedServer: 'This server’s voice service is out of date, so calls can’t start. Tell the server’s operator.'
 };
 
+/** What a full channel says, in the call and on its card. */
+export function fullText(channelName: string, max: number): string {
+	return `${channelName} is full — ${max} ${max === 1 ? 'person' : 'people'}`;
+}
+
 export function describeJoinError(err: unknown, supported: () => boolean = canMakeCalls): { text: string; final: boolean } {
 	// Retrying cannot bring back a chunk the host no longer has; a reload (the update) can.
 	if (err instanceof EngineUnavailable) return { text: 'Calls can’t start: this version of Microclimate is out of date. Reload to update.', final: true };
@@ -37,8 +44,13 @@ export function describeJoinError(err: unknown, supported: () => boolean = canMa
 				return { text: 'You are not allowed to join this channel.', final: true };
 			case Code.Unauthenticated:
 				return { text: 'Your session ended. Sign in again to join.', final: true };
-			case Code.ResourceExhausted:
+			case Code.ResourceExhausted: {
+				// A full channel comes with the channel and the limit it hit as details; a rate limit without.
+				const channel = err.findDetails(ChannelSchema)[0];
+				const max = err.findDetails(ServerLimitsSchema)[0]?.maxParticipantsPerChannel;
+				if (channel && max) return { text: fullText(channel.name, max), final: true };
 				return { text: 'Too many attempts. Wait a moment, then try again.', final: true };
+			}
 		}
 	}
 	// LiveKit's "doesn't seem to be supported on this browser" is a bare Error: the browser's
