@@ -4,6 +4,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import { ChannelsService } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
 import type { ServerConfig } from '../config.js';
+import { channelTokensIssued } from '../metrics/registry.js';
 import { sessionOf } from '../session-auth.js';
 import { mintChannelPass } from '../voice/channel-token.js';
 import type { ChannelCap } from '../voice/channel-cap.js';
@@ -72,6 +73,7 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
         { url, apiKey, apiSecret },
         { room: rooms.roomOf(channel.id), session, ttlSeconds: config.channelTokenTtlSeconds, maxParticipants: max },
       );
+      channelTokensIssued.inc({ channel: channel.id });
       return { livekitUrl: pass.livekitUrl, token: pass.token, expiresAt: timestampFromMs(pass.expiresAtMs), room: pass.room };
     },
   };
