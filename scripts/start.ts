@@ -2,24 +2,27 @@
 // `npm start -- --replicas 2` (or MICROCLIMATE_REPLICAS=2) runs Redis, 2 API replicas and
 // 2 LiveKit nodes behind Envoy (README "Running more than one of each").
 // `npm start -- --production` rehearses the production shape (README "Deploying";
-// scripts/stack/production/).
+// scripts/stack/production/); `npm start -- --production --metrics` adds Prometheus (README "Metrics").
 import path from 'node:path';
 import { replicasFromEnv, startStack, type Stack } from './stack/index.js';
 import { productionBanner } from './stack/production/banner.js';
 
-/** `--replicas N` / `--replicas=N` wins over MICROCLIMATE_REPLICAS; `--production` alone; anything else is refused. */
-function parseArgs(args: string[]): { replicas: number; production: boolean } {
+/** `--replicas N` / `--replicas=N` wins over MICROCLIMATE_REPLICAS; `--production` alone (with `--metrics` or not); anything else is refused. */
+function parseArgs(args: string[]): { replicas: number; production: boolean; metrics: boolean } {
   let raw: string | undefined;
   let production = false;
+  let metrics = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--replicas') raw = args[++i] ?? '';
     else if (arg.startsWith('--replicas=')) raw = arg.slice('--replicas='.length);
     else if (arg === '--production') production = true;
-    else throw new Error(`unknown argument ${arg} (npm start accepts --replicas 1|2, or --production)`);
+    else if (arg === '--metrics') metrics = true;
+    else throw new Error(`unknown argument ${arg} (npm start accepts --replicas 1|2, or --production [--metrics])`);
   }
+  if (metrics && !production) throw new Error('--metrics goes with --production (Prometheus scrapes the production rehearsal)');
   if (production && raw !== undefined) throw new Error('--production runs one of each: it does not take --replicas');
-  return { replicas: replicasFromEnv(raw ?? process.env.MICROCLIMATE_REPLICAS), production };
+  return { replicas: replicasFromEnv(raw ?? process.env.MICROCLIMATE_REPLICAS), production, metrics };
 }
 
 const t0 = performance.now();
@@ -46,7 +49,7 @@ try {
   if (args.production) {
     // Imported only here: it maps names and trusts its CA in this process when it starts.
     const { startProductionStack } = await import('./stack/production/index.js');
-    const production = await startProductionStack();
+    const production = await startProductionStack({ metrics: args.metrics });
     stack = production;
     if (stopping) {
       await production.stop();

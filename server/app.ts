@@ -18,6 +18,7 @@ import { requireSession, type SessionVerifier } from './session-auth.js';
 import { createSessionAuthority, type SessionAuthority } from './session-authority.js';
 import type { ProfileBook } from './identity/profile-book.js';
 import { createProfileBook } from './identity/profiles.js';
+import { reportOccupancy } from './metrics/registry.js';
 import { storeFaults } from './store/faults.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -108,6 +109,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   const shared = await SharedOccupancy.open(store, rooms.channelIds);
   const serving = new ServingState(store);
   const occupancy = shared.view;
+  const unreport = reportOccupancy({ channelIds: rooms.channelIds, count: (id) => occupancy.count(id) });
   const streams = new StreamQuota(store, {
     perDid: config.maxStreamsPerDid,
     total: config.maxStreams,
@@ -159,6 +161,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
   } catch (error) {
     // e.g. a port is taken: leave neither the gRPC port bound nor a Redis connection open.
     if (server.listening) server.close();
+    unreport();
     streams.close();
     shared.close();
     serving.close();
@@ -175,6 +178,7 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
         () =>
           void sourcesClosed
             .then(() => {
+              unreport();
               streams.close();
               shared.close();
               serving.close();

@@ -48,6 +48,8 @@
 // | MICROCLIMATE_DRAIN_MS                          | 0 (0..60000)                             | On SIGTERM: how long health says NOT_SERVING (new streams refused,
 // |                                                |                                          | unary calls served) before the server closes; set it above the
 // |                                                |                                          | proxy's health-check interval x unhealthy threshold
+// | MICROCLIMATE_METRICS_PORT                      | unset (no metrics listener)              | HTTP port (on MICROCLIMATE_BIND) serving GET /metrics for
+// |                                                |                                          | Prometheus (server/metrics/); never route it through Envoy
 import { resolve } from 'node:path';
 import { isPublicHost } from './did-web.js';
 import { readAvatarUrlPattern } from './identity/avatar-url.js';
@@ -101,6 +103,8 @@ export interface ServerConfig {
   readonly drainMs: number;
   /** Avatar URL pattern with {did} and {cid} (identity/avatar-url.ts). */
   readonly avatarUrlPattern: string;
+  /** The Prometheus listener's port; undefined = none. */
+  readonly metricsPort: number | undefined;
 }
 
 export const DEFAULT_CHANNELS: readonly ChannelConfig[] = [
@@ -128,6 +132,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
   const webhookPort = readInt(env, 'MICROCLIMATE_WEBHOOK_PORT', 9052, 0, 65535);
   if (webhookPort !== 0 && webhookPort === grpcPort) {
     throw new ConfigError('MICROCLIMATE_WEBHOOK_PORT', `must differ from MICROCLIMATE_GRPC_PORT (${grpcPort})`);
+  }
+  const metricsPort = raw(env, 'MICROCLIMATE_METRICS_PORT') === undefined ? undefined : readInt(env, 'MICROCLIMATE_METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && (metricsPort === grpcPort || metricsPort === webhookPort)) {
+    throw new ConfigError('MICROCLIMATE_METRICS_PORT', `must differ from MICROCLIMATE_GRPC_PORT (${grpcPort}) and MICROCLIMATE_WEBHOOK_PORT (${webhookPort})`);
   }
   return {
     name: readString(env, 'MICROCLIMATE_NAME', 'Microclimate Local'),
@@ -162,6 +170,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): ServerConfig 
     // One server alone has nobody to hand its traffic to: no wait by default.
     drainMs: readInt(env, 'MICROCLIMATE_DRAIN_MS', 0, 0, 60000),
     avatarUrlPattern: readAvatarUrlPattern(env, dev),
+    metricsPort,
   };
 }
 

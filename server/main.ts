@@ -3,6 +3,7 @@
 import { startServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { logEvent, stdoutWriter } from './log.js';
+import { serveMetrics } from './metrics/serve.js';
 import { catchUnhandledRejections } from './unhandled-rejections.js';
 
 // After the drain: what close() may take at most (its own force-close comes at 4 s).
@@ -21,11 +22,14 @@ async function main(): Promise<void> {
   }
 
   const server = await startServer(config);
+  // Prometheus's admin port (never through Envoy); it closes with the process.
+  const metrics = config.metricsPort === undefined ? undefined : await serveMetrics(config.metricsPort, config.bind);
   logEvent(stdoutWriter, 'listening', {
     name: config.name,
     address: server.address,
     port: server.port,
     webhook_port: server.webhookPort ?? null,
+    metrics_port: metrics?.port ?? null,
     public_hosts: config.publicHosts,
     dev: config.dev,
   });

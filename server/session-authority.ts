@@ -19,6 +19,7 @@ import { buildIdentity, type Identity } from './identity/resolver.js';
 import { createServiceTokenVerifier, ServiceTokenError } from './identity/service-token.js';
 import { createSessionTokens, SessionTokenError } from './identity/session-jwt.js';
 import { loadSessionKeys } from './identity/session-keys.js';
+import { serviceTokenRefusals, signIns } from './metrics/registry.js';
 import type { Session, SessionVerifier } from './session-auth.js';
 import { storeFault } from './store/faults.js';
 import { StoreUnavailableError, type Store } from './store/store.js';
@@ -72,23 +73,15 @@ export async function createSessionAuthority(config: ServerConfig, store: Store,
   return {
     async signIn(serviceToken, clientAddress, previousSession) {
       const renewal = await renewing(previousSession);
-      const budget = renewal === undefined ? await byAddress.take(clientKey(clientAddress)) : await renewals.take(renewal);
-      if (!budget.allowed) throw tooMany();
-      let who;
+      const kind = renewal === undefined ? 'sign_in' : 'renewal';
       try {
-        who = await verifyServiceToken(serviceToken, {
-          // A renewal is for the account whose session it carries: any other issuer is
-          // refused before its DID is resolved (service-token.ts).
-          account: renewal,
-          // A new sign-in takes the account's budget once the signature proved the token
-          // theirs (a forged one cannot spend someone else's) and before its jti is remembered.
-          admit: renewal === undefined ? admitAccount : undefined,
-        });
+        const session = await issue(serviceToken, clientAddress, renewal);
+        signIns.inc({ kind, result: 'ok' });
+        return session;
       } catch (err) {
-        throw toConnectError(err);
+        signIns.inc({ kind, result: signInResult(err) });
+        throw err;
       }
-      const { token, expiresAt } = await tokens.issueSession(who, config.sessionTtlSeconds);
-      return { token, did: who.did, handle: who.handle, expiresAt };
     },
     async verifySession(token): Promise<Session> {
       try {
@@ -101,6 +94,44 @@ export async function createSessionAuthority(config: ServerConfig, store: Store,
       }
     },
   };
+
+  /** The sign-in or renewal itself (rate limits, the token's check, the session). */
+  async function issue(serviceToken: string, clientAddress: string, renewal: string | undefined) {
+    const budget = renewal === undefined ? await byAddress.take(clientKey(clientAddress)) : await renewals.take(renewal);
+    if (!budget.allowed) throw tooMany();
+    let who;
+    try {
+      who = await verifyServiceToken(serviceToken, {
+        // A renewal is for the account whose session it carries: any other issuer is
+        // refused before its DID is resolved (service-token.ts).
+        account: renewal,
+        // A new sign-in takes the account's budget once the signature proved the token
+        // theirs (a forged one cannot spend someone else's) and before its jti is remembered.
+        admit: renewal === undefined ? admitAccount : undefined,
+      });
+    } catch (err) {
+      if (err instanceof ServiceTokenError) serviceTokenRefusals.inc({ reason: err.reason });
+      throw toConnectError(err);
+    }
+    const { token, expiresAt } = await tokens.issueSession(who, config.sessionTtlSeconds);
+    return { token, did: who.did, handle: who.handle, expiresAt };
+  }
+}
+
+/** The sign-ins metric's result for a refused CreateSession (from the code it answers). */
+function signInResult(err: unknown): string {
+  if (err instanceof StoreUnavailableError) return 'unavailable';
+  switch (err instanceof ConnectError ? err.code : Code.Internal) {
+    case Code.ResourceExhausted:
+      return 'rate_limited';
+    case Code.Unavailable:
+      return 'unavailable';
+    case Code.Internal:
+    case Code.Unknown:
+      return 'error';
+    default:
+      return 'refused';
+  }
 }
 
 function tooMany(): ConnectError {

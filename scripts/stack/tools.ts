@@ -150,6 +150,21 @@ export async function ensureCaddy(): Promise<string> {
   return bin;
 }
 
+export const PROMETHEUS = '/usr/bin/prometheus';
+
+/**
+ * Debian's Prometheus (bookworm: 2.42): scrapes the production rehearsal with --metrics
+ * (deploy/prometheus.yml). The package, like Caddy's: seconds to install, no Go build.
+ */
+export async function ensurePrometheus(): Promise<string> {
+  const bin = process.env.MICROCLIMATE_PROMETHEUS || PROMETHEUS;
+  if (isExecutable(bin)) return bin;
+  if (process.env.MICROCLIMATE_PROMETHEUS) throw new Error(`MICROCLIMATE_PROMETHEUS=${bin} is not an executable file`);
+  await aptInstall('Prometheus', ['prometheus'], ' (or set MICROCLIMATE_PROMETHEUS to a prometheus binary)');
+  if (!isExecutable(bin)) throw new Error(`apt-get installed prometheus but ${bin} is missing`);
+  return bin;
+}
+
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
 /** Debian's redis-server (7.0): the shared store of several API replicas and LiveKit nodes. */

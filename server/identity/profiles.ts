@@ -2,6 +2,7 @@
 // sign-in check (buildIdentity: PLC, dev-mode handle resolver, the SSRF-guarded fetch), its
 // own DID-document cache, and the operator's avatar URL pattern.
 import type { ServerConfig } from '../config.js';
+import { profileFetches } from '../metrics/registry.js';
 import { ProfileBook, type ProfileBookOptions } from './profile-book.js';
 import { readProfile } from './profile.js';
 import { buildIdentity } from './resolver.js';
@@ -18,7 +19,21 @@ export function createProfileBook(config: ServerConfig, options: ProfileBookOpti
     return { handle: data.handle, pds: data.pds };
   };
   return new ProfileBook(
-    (did) => readProfile(did, { fetch: identity.fetch, resolveDid, resolveHandle: identity.resolveHandle, avatarUrlPattern: config.avatarUrlPattern }),
+    (did) => countedRead(readProfile(did, { fetch: identity.fetch, resolveDid, resolveHandle: identity.resolveHandle, avatarUrlPattern: config.avatarUrlPattern })),
     options,
+  );
+}
+
+/** Counts a profile read's result (metrics: microclimate_profile_fetches_total). */
+export function countedRead<T>(reading: Promise<T>): Promise<T> {
+  return reading.then(
+    (profile) => {
+      profileFetches.inc({ result: 'ok' });
+      return profile;
+    },
+    (error: unknown) => {
+      profileFetches.inc({ result: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'error' });
+      throw error;
+    },
   );
 }

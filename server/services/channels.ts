@@ -5,6 +5,7 @@ import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import { ServerLimitsSchema } from '../../src/lib/gen/microclimate/auth/v1/auth_pb.js';
 import { ChannelSchema, ChannelsService } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
 import type { ServerConfig } from '../config.js';
+import { channelTokensIssued } from '../metrics/registry.js';
 import { sessionOf } from '../session-auth.js';
 import { mintChannelPass } from '../voice/channel-token.js';
 import { CALL_KEY_ATTRIBUTE, callKeyAttribute } from '../voice/call-key.js';
@@ -86,6 +87,7 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
           attributes: key ? { [CALL_KEY_ATTRIBUTE]: key } : undefined,
         },
       );
+      channelTokensIssued.inc({ channel: channel.id });
       return { livekitUrl: pass.livekitUrl, token: pass.token, expiresAt: timestampFromMs(pass.expiresAtMs), room: pass.room };
     },
   };

@@ -16,6 +16,7 @@
 // replicas x this total; deploy/envoy.yaml.)
 import { randomUUID } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { watchStreamCapHits, watchStreamsOpen } from '../metrics/registry.js';
 import { storeFault } from '../store/faults.js';
 import { StoreFullError, type Store } from '../store/store.js';
 
@@ -50,6 +51,7 @@ export class StreamQuota {
   /** Takes one stream for did; returns its release (idempotent), or throws RESOURCE_EXHAUSTED. */
   async open(did: string): Promise<() => void> {
     if (this.#count >= this.#opts.total) {
+      watchStreamCapHits.inc({ limit: 'replica' });
       throw new ConnectError('the server is at its limit of live channel lists; try again in a minute', Code.ResourceExhausted);
     }
     this.#count++; // held while the store answers, so concurrent opens cannot pass the total
@@ -64,17 +66,20 @@ export class StreamQuota {
     }
     if (!claimed) {
       this.#count--;
+      watchStreamCapHits.inc({ limit: 'per_account' });
       throw new ConnectError(
         `this account already has ${this.#opts.perDid} live channel lists open (tabs or devices); close one and try again`,
         Code.ResourceExhausted,
       );
     }
     this.#track(did, id);
+    watchStreamsOpen.inc();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#count--;
+      watchStreamsOpen.dec();
       this.#untrack(did, id);
       // Not awaited: the stream is over either way, and a release the store does not take
       // (it is down) only leaves a claim that expires by itself within claimTtlMs.

@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TrackType, type WebhookEvent, type WebhookReceiver } from 'livekit-server-sdk';
 import { logEvent, type LogWriter } from '../log.js';
+import { webhookLag, webhooks, webhookSignatureRefusals } from '../metrics/registry.js';
 import { isDid, mutedFrom, seatOf } from './livekit-sync.js';
 import type { ChannelOccupancy } from './occupancy.js';
 import type { ChannelRooms } from './rooms.js';
@@ -99,11 +100,17 @@ export async function startWebhookListener(options: WebhookListenerOptions): Pro
       event = await options.receiver.receive(body, req.headers.authorization);
     } catch (error) {
       // The reason names what failed (missing header, signature, checksum), never the token.
+      webhookSignatureRefusals.inc();
       logEvent(options.log, 'webhook_refused', { reason: error instanceof Error ? error.message : 'invalid' });
       return reply(401, 'webhook not verified');
     }
+    // created_at is whole Unix seconds (LiveKit's clock; here, the same machine's or NTP's).
+    if (event.createdAt > 0n) webhookLag.observe(Math.max(0, Date.now() / 1000 - Number(event.createdAt)));
     try {
-      if (event.id && !(await options.firstTime(event.id))) return reply(200, 'already applied');
+      if (event.id && !(await options.firstTime(event.id))) {
+        webhooks.inc({ result: 'repeat' });
+        return reply(200, 'already applied');
+      }
       logEvent(options.log, 'webhook', { event: event.event, room: event.room?.name });
       try {
         await options.onEvent(event);
@@ -112,9 +119,11 @@ export async function startWebhookListener(options: WebhookListenerOptions): Pro
         throw error;
       }
     } catch (error) {
+      webhooks.inc({ result: 'not_applied' });
       logEvent(options.log, 'webhook_not_applied', { event: event.event, error: error instanceof Error ? error.message : 'failed' });
       return reply(503, 'cannot apply it right now; retry later');
     }
+    webhooks.inc({ result: 'applied' });
     reply(200, 'ok');
   }
 

@@ -9,6 +9,7 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
 	const engines = selectedEngines();
 	if (engines.includes('chromium')) await ensureChromium();
 	if (engines.includes('firefox')) await ensureFirefox();
-	const stack = await startProductionStack();
+	// With Prometheus: metrics.chromium.production.ts queries it (a few seconds of the start).
+	const stack = await startProductionStack({ metrics: true });
 	return () => stack.stop();
 }

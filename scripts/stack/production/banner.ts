@@ -24,6 +24,7 @@ export function productionBanner(info: ProductionStackInfo, seconds: number): st
     `  LiveKit:          ${info.livekit.url}   TURN/UDP ${ADDRESS}:${info.turnUdpPort}`,
     `  Names:            *.${DOMAIN} -> ${ADDRESS}:${info.frontPort} (one front door, Caddy; no DNS: map them in the browser)`,
     `  Local CA:         ${rel(info.caFile)}`,
+    `  Metrics:          ${info.metrics.api}` + (info.metrics.prometheus ? `   Prometheus ${info.metrics.prometheus} (alerts: ${info.metrics.prometheus}/alerts)` : '   (add --metrics for Prometheus)'),
     '',
     '  Open it in Chromium on this machine:',
     `    chromium ${chromiumSwitches(info).map(quote).join(' ')} --user-data-dir="$(mktemp -d)" ${info.app}`,

@@ -13,7 +13,7 @@ export interface Tls {
 }
 
 /** One replacement that must match exactly once (the deploy file changed otherwise). */
-function once(text: string, file: string, from: string | RegExp, to: string): string {
+export function once(text: string, file: string, from: string | RegExp, to: string): string {
   const count = typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags}g`)) ?? []).length;
   if (count !== 1) throw new Error(`${file}: expected one ${from}, found ${count}`);
   return text.replace(from, to);
@@ -69,8 +69,10 @@ export function productionLiveKitConfig(ports: ProductionPorts, dir: string): st
     '  allow_restricted_peer_cidrs: [127.0.0.0/8]',
     '',
   ].join('\n');
+  // Its own metrics for Prometheus (deploy/prometheus.yml's livekit job), on loopback.
+  const metrics = `# Production rehearsal: LiveKit's metrics for Prometheus.\nprometheus_port: ${ports.LIVEKIT_METRICS}\n`;
   const out = path.join(dir, 'livekit.yaml');
-  fs.writeFileSync(out, `${text.trimEnd()}\n${turn}`);
+  fs.writeFileSync(out, `${text.trimEnd()}\n${turn}${metrics}`);
   return out;
 }
 

@@ -26,6 +26,7 @@ import { localCertificate } from '../tls.js';
 import { ensureCaddy, ensureEnvoy, ensureLiveKit } from '../tools.js';
 import { startProductionAtproto } from './atproto.js';
 import { buildServer } from './server-build.js';
+import { startPrometheus } from './metrics.js';
 import { productionEnvoyConfig, productionLiveKitConfig, rehearsalCaddyfile, type Tls } from './configs.js';
 import { ADDRESS, DOMAIN, HOSTS, httpsUrl, nameMap, resolveProductionPorts, type ProductionPorts } from './names.js';
 // @ts-expect-error: a plain ES module (it is also a --import preload), no types
@@ -49,6 +50,11 @@ export interface ProductionStackInfo {
   frontPort: number;
   turnUdpPort: number;
   caFile: string;
+  /**
+   * With --metrics: Prometheus's URL (HTTP API /api/v1/...) and what it scrapes; the API
+   * server's /metrics and LiveKit's are on loopback ports either way.
+   */
+  metrics: { prometheus: string | undefined; api: string; envoy: string; livekit: string };
   /** base64 SHA-256 of the server certificate's public key: Chromium's --ignore-certificate-errors-spki-list. */
   spki: string;
   accounts: DemoAccount[];
@@ -81,12 +87,14 @@ function checkPrivilegedPort(port: number): void {
   }
 }
 
-export async function startProductionStack(options: { timeoutMs?: number } = {}): Promise<{ info: ProductionStackInfo; stop(): Promise<void> }> {
+/** metrics: also start Prometheus scraping every part, with deploy/alerts.yml (metrics.ts). */
+export async function startProductionStack(options: { timeoutMs?: number; metrics?: boolean } = {}): Promise<{ info: ProductionStackInfo; stop(): Promise<void> }> {
   const t0 = performance.now();
   const timeout = options.timeoutMs ?? 60_000;
   const ports = resolveProductionPorts();
   checkPrivilegedPort(ports.FRONT);
-  const { APP: _unused, ...used } = ports;
+  const { APP: _unused, PROMETHEUS, ...others } = ports;
+  const used = options.metrics ? { ...others, PROMETHEUS } : others;
   await checkPortsFree(used);
   fs.mkdirSync(LOGS_DIR, { recursive: true });
   fs.mkdirSync(PRODUCTION_DIR, { recursive: true, mode: 0o700 });
@@ -140,6 +148,7 @@ export async function startProductionStack(options: { timeoutMs?: number } = {})
           MICROCLIMATE_NAME: 'Microclimate Rehearsal',
           MICROCLIMATE_GRPC_PORT: String(ports.API),
           MICROCLIMATE_WEBHOOK_PORT: String(ports.WEBHOOK),
+          MICROCLIMATE_METRICS_PORT: String(ports.METRICS),
           // The host people type, without a port: did:web:api.microclimate.lan.
           MICROCLIMATE_PUBLIC_HOSTS: HOSTS.api,
           MICROCLIMATE_PLC_URL: httpsUrl(HOSTS.plc),
@@ -226,6 +235,8 @@ export async function startProductionStack(options: { timeoutMs?: number } = {})
       if (res.body.trim() !== account.did) throw new Error(`https://${account.handle}/.well-known/atproto-did answers ${res.status} "${res.body.slice(0, 80)}", expected ${account.did}`);
     }
 
+    const prometheus = options.metrics ? await startPrometheus(ports, path.join(PRODUCTION_DIR, 'prometheus'), track, timeout) : undefined;
+
     const control = await serveControl(controlActions({ livekit: livekitPart, api: apiPart, envoy: envoyPart, pds: atproto }));
     track({ name: 'control socket', stop: () => control.close() });
 
@@ -238,6 +249,12 @@ export async function startProductionStack(options: { timeoutMs?: number } = {})
       livekit,
       names: Object.fromEntries([...Object.values(HOSTS), ...atproto.accounts.map((a) => a.handle)].map((name) => [name, ADDRESS])),
       frontPort: ports.FRONT,
+      metrics: {
+        prometheus,
+        api: `http://${ADDRESS}:${ports.METRICS}/metrics`,
+        envoy: `http://${ADDRESS}:${ports.ENVOY_ADMIN}/stats/prometheus`,
+        livekit: `http://${ADDRESS}:${ports.LIVEKIT_METRICS}/metrics`,
+      },
       turnUdpPort: ports.TURN_UDP,
       caFile: certificate.caFile,
       spki: spkiOf(certificate.cert),

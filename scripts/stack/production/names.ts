@@ -29,6 +29,15 @@ export const HANDLE_DOMAIN = `.${DOMAIN}`;
 export interface ProductionPorts extends Ports {
   FRONT: number;
   TURN_UDP: number;
+  /** The API server's Prometheus listener (MICROCLIMATE_METRICS_PORT). */
+  METRICS: number;
+  /**
+   * LiveKit's prometheus_port: MICROCLIMATE_PORT_LIVEKIT_METRICS, else MICROCLIMATE_PORT_METRICS_2
+   * (the second replica's metrics port, free here: the rehearsal runs one API server).
+   */
+  LIVEKIT_METRICS: number;
+  /** Prometheus's HTTP API and UI (with --metrics). */
+  PROMETHEUS: number;
 }
 
 function envPort(name: string, fallback: number): number {
@@ -40,7 +49,14 @@ function envPort(name: string, fallback: number): number {
 }
 
 export function resolveProductionPorts(): ProductionPorts {
-  const ports = { ...resolvePorts(), FRONT: envPort('FRONT', 443), TURN_UDP: envPort('TURN_UDP', 3478) };
+  const ports = {
+    ...resolvePorts(),
+    FRONT: envPort('FRONT', 443),
+    TURN_UDP: envPort('TURN_UDP', 3478),
+    METRICS: envPort('METRICS', 9054),
+    LIVEKIT_METRICS: envPort('LIVEKIT_METRICS', envPort('METRICS_2', 9064)),
+    PROMETHEUS: envPort('PROMETHEUS', 9090),
+  };
   const seen = new Map<number, string>();
   for (const [name, port] of Object.entries(ports)) {
     if (name === 'APP') continue; // the app is served by the front door here
