@@ -86,12 +86,15 @@ describe('ChannelsService session check', () => {
 });
 
 describe('request log', () => {
-  it('writes one JSON line per call with procedure, code, duration and peer, and never a token', () => {
+  it('writes one JSON line per call with level, component, procedure, code, duration and peer, and never a token', () => {
     // Request lines only; start-up events (e.g. "livekit_not_configured") have their own shape.
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === 'rpc');
     expect(records.length).toBeGreaterThanOrEqual(8);
     for (const r of records) {
-      expect(Object.keys(r).sort()).toEqual(['code', 'duration_ms', 'msg', 'peer', 'procedure', 'time']);
+      // No request_id: these calls come straight to the server, not through Envoy.
+      expect(Object.keys(r).sort()).toEqual(['code', 'component', 'duration_ms', 'level', 'msg', 'peer', 'procedure', 'time']);
+      expect(r.component).toBe('rpc');
+      expect(r.level).toBe(r.code === 'ok' ? 'info' : 'warn');
       expect(typeof r.duration_ms).toBe('number');
       expect(r.peer).toBe('127.0.0.1');
     }

@@ -10,9 +10,10 @@
 // under which Firefox does register the service worker.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LaunchOptions } from '@playwright/test';
+import type { LaunchOptions, Page } from '@playwright/test';
 import { test as base, expect } from '../e2e/fixtures.ts';
 import { chromiumArgs, chromiumPath, firefoxPath, firefoxPrefs } from '../e2e/browser.ts';
+import { passPdsSignIn } from '../e2e/sign-in.ts';
 import { chromiumSwitches } from '../../scripts/stack/production/banner.ts';
 import type { ProductionStackInfo } from '../../scripts/stack/production/index.ts';
 
@@ -28,6 +29,25 @@ export function account(info: ProductionStackInfo, name: string): ProductionStac
 	const found = info.accounts.find((a) => a.handle.startsWith(`${name}.`));
 	if (!found) throw new Error(`The rehearsal has no demo account ${name}`);
 	return found;
+}
+
+/** Signs in through the popup on the real PDS pages; returns the client_id the PDS was given. */
+export async function signIn(page: Page, info: ProductionStackInfo, name: string): Promise<string | null> {
+	const who = account(info, name);
+	await page.goto('/connect');
+	await expect(page.getByTestId('server-name')).toBeVisible();
+	await page.getByLabel('Handle').fill(who.handle);
+	const popupEvent = page.waitForEvent('popup');
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	const popup = await popupEvent;
+	await popup.waitForURL((url) => url.origin === info.pds);
+	const clientId = new URL(popup.url()).searchParams.get('client_id');
+	await passPdsSignIn(popup, { ...who });
+	// An untrusted discoverable client: the consent page names it by its client_id URL.
+	await expect(popup.getByText(new URL(info.app).hostname).first()).toBeVisible();
+	await popup.getByRole('button', { name: 'Authorize' }).click();
+	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible({ timeout: 30_000 });
+	return clientId;
 }
 
 export const test = base.extend<{ prod: ProductionStackInfo }, { launchOptions: LaunchOptions }>({

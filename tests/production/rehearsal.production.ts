@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { test, expect, account, readProductionStack } from './fixtures.ts';
+import { test, expect, account, readProductionStack, signIn } from './fixtures.ts';
 import { installAudioProbes, energyGrowth, nearTone, receivedPeak } from '../e2e/voice-audio.ts';
 import { passPdsSignIn } from '../e2e/sign-in.ts';
 import { watchBrowser } from '../e2e/fixtures.ts';
@@ -24,25 +24,6 @@ const SIGN_IN_FINISH_MS = 30_000;
 interface Person {
 	context: BrowserContext;
 	page: Page;
-}
-
-/** Signs in through the popup on the real PDS pages; returns the client_id the PDS was given. */
-async function signIn(page: Page, info: ProductionStackInfo, name: string): Promise<string | null> {
-	const who = account(info, name);
-	await page.goto('/connect');
-	await expect(page.getByTestId('server-name')).toBeVisible();
-	await page.getByLabel('Handle').fill(who.handle);
-	const popupEvent = page.waitForEvent('popup');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	const popup = await popupEvent;
-	await popup.waitForURL((url) => url.origin === info.pds);
-	const clientId = new URL(popup.url()).searchParams.get('client_id');
-	await passPdsSignIn(popup, { ...who });
-	// An untrusted discoverable client: the consent page names it by its client_id URL.
-	await expect(popup.getByText(new URL(info.app).hostname).first()).toBeVisible();
-	await popup.getByRole('button', { name: 'Authorize' }).click();
-	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible({ timeout: SIGN_IN_FINISH_MS });
-	return clientId;
 }
 
 async function person(browser: Browser, info: ProductionStackInfo, name: string, tone: number, relayOnly = false): Promise<Person> {
