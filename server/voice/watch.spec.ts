@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { DEFAULT_CHANNELS } from '../config.js';
@@ -84,6 +86,24 @@ describe('a consumer that stops reading', () => {
     expect((await feed.next()).value?.event).toMatchObject({ case: 'joined', value: { channelId: 'music' } });
     abort.abort();
     await feed.next();
+  });
+
+  it('an open stream does not keep its first snapshot once it is sent (memory per stream must not grow with the crowd)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const occupancy = new ChannelOccupancy(DEFAULT_CHANNELS.map((c) => c.id));
+    for (let i = 0; i < 50; i++) occupancy.seat('lobby', { ...bob, did: `did:plc:p${i}`, sid: `PA_${i}` });
+    const abort = new AbortController();
+    const feed = watchChannels(DEFAULT_CHANNELS, occupancy, abort.signal, { heartbeatMs: 60_000, queueLimit: 5 });
+    let first: unknown = (await feed.next()).value;
+    const sent = new WeakRef((first as { event: { value: { channels: object } } }).event.value.channels);
+    first = undefined;
+    const pending = feed.next(); // the stream lives on, waiting for changes
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(sent.deref()).toBeUndefined();
+    abort.abort();
+    await pending;
   });
 
   it('a client that goes away unsubscribes its stream', async () => {

@@ -75,7 +75,14 @@ export async function* watchChannels(
     notify();
   };
 
-  const snapshot = channelList(channels, occupancy);
+  // Held only until it is sent: a stream lives for hours, and keeping its first snapshot made
+  // each stream's memory grow with the number of people on the server.
+  let snapshot: WatchMessage | undefined = { event: { case: 'snapshot', value: { channels: channelList(channels, occupancy) } } };
+  const takeSnapshot = () => {
+    const message = snapshot!;
+    snapshot = undefined;
+    return message;
+  };
   const unsubscribe = occupancy.subscribe((e) => push(toMessage(e)));
   const heartbeat = setInterval(() => push({ event: { case: 'heartbeat', value: { sentAt: timestampNow() } } }), tuning.heartbeatMs);
   const stop = () => {
@@ -85,7 +92,7 @@ export async function* watchChannels(
   signal.addEventListener('abort', notify, { once: true });
 
   try {
-    yield { event: { case: 'snapshot', value: { channels: snapshot } } };
+    yield takeSnapshot();
     for (;;) {
       if (signal.aborted) {
         // The server ends streams with a code that tells the client what to do: UNAVAILABLE

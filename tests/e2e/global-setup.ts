@@ -15,8 +15,15 @@ import { selectedEngines } from './browser.ts';
  */
 export const E2E_SESSION_TTL_SECONDS = 10;
 
+/**
+ * People per channel on the e2e stack: two (alice and bob, the demo accounts) fill one, so
+ * crowd.e2e.ts proves the full channel with a third account. No other test seats more than two.
+ */
+export const E2E_MAX_PER_CHANNEL = 2;
+
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
 	process.env.MICROCLIMATE_SESSION_TTL_SECONDS = String(E2E_SESSION_TTL_SECONDS);
+	process.env.MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL = String(E2E_MAX_PER_CHANNEL);
 	const engines = selectedEngines();
 	// Fail before the stack starts when a browser is missing and can't be installed.
 	// The Chromium project also runs the Chromium <-> Firefox call (cross-engine.both.e2e.ts).
