@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
     expect(c.webhookPort).toBe(9052);
     expect(c.channelTokenTtlSeconds).toBe(300);
     expect(c.reconcileIntervalMs).toBe(1000);
+    expect(c.metricsPort).toBeUndefined(); // no metrics listener unless asked for
   });
 
   it('has limits for sign-ins, renewals and live channel lists', () => {
@@ -68,7 +69,9 @@ describe('loadConfig values', () => {
       MICROCLIMATE_WEBHOOK_PORT: '0',
       MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '60',
       MICROCLIMATE_RECONCILE_INTERVAL_MS: '250',
+      MICROCLIMATE_METRICS_PORT: '9054',
     });
+    expect(c.metricsPort).toBe(9054);
     expect(c.webhookPort).toBe(0);
     expect(c.channelTokenTtlSeconds).toBe(60);
     expect(c.reconcileIntervalMs).toBe(250);
@@ -87,6 +90,8 @@ describe('loadConfig refuses bad values, naming the variable', () => {
     ['MICROCLIMATE_GRPC_PORT', { MICROCLIMATE_GRPC_PORT: '80a' }],
     ['MICROCLIMATE_GRPC_PORT', { MICROCLIMATE_GRPC_PORT: '70000' }],
     ['MICROCLIMATE_WEBHOOK_PORT', { MICROCLIMATE_WEBHOOK_PORT: '9051' }],
+    ['MICROCLIMATE_METRICS_PORT', { MICROCLIMATE_METRICS_PORT: '9052' }],
+    ['MICROCLIMATE_METRICS_PORT', { MICROCLIMATE_METRICS_PORT: 'on' }],
     ['MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS', { MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '86400' }],
     ['MICROCLIMATE_RECONCILE_INTERVAL_MS', { MICROCLIMATE_RECONCILE_INTERVAL_MS: '10' }],
     ['MICROCLIMATE_BIND', { MICROCLIMATE_BIND: 'local host' }],
