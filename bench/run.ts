@@ -59,7 +59,7 @@ async function main(): Promise<void> {
 		const env = crowdServerEnv(options);
 		const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
 		Object.assign(process.env, env);
-		const crowd = await startStack({ build: 'auto' });
+		const crowd = await startStack({ build: 'auto', replicas: options.replicas });
 		for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
 		else process.env[k] = v;
 		try {

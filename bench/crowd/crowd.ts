@@ -8,7 +8,9 @@
 // the API server's figure, not LiveKit's). The crowd's stack polls LiveKit slowly
 // (CROWD_SERVER_ENV) so the reconciliation does not take the synthetic crowd out mid-run.
 // Account creation is measured too: it is what decides how big a crowd is affordable here.
-// Sizes are options: CROWD_PEOPLE (default 2000), CROWD_CHANNELS (40), CROWD_ROUNDS (20).
+// Sizes are options: CROWD_PEOPLE (default 2000), CROWD_CHANNELS (40), CROWD_ROUNDS (20);
+// CROWD_REPLICAS=2 runs it on the replicated stack (Redis, 2 API replicas): the streams spread
+// over both through Envoy, and the timed join is posted to replica 2 (it crosses Redis).
 import fs from 'node:fs';
 import os from 'node:os';
 import { toBinary } from '@bufbuild/protobuf';
@@ -31,6 +33,8 @@ export interface CrowdOptions {
 	rounds: number;
 	/** Sign-ins (and account creations) in flight at once. */
 	concurrency: number;
+	/** API replicas: 1, or 2 on Redis. */
+	replicas: 1 | 2;
 }
 
 function intFrom(name: string, fallback: number, min: number, max: number): number {
@@ -46,7 +50,8 @@ export function crowdOptions(): CrowdOptions {
 		people: intFrom('CROWD_PEOPLE', 2000, 1, 20000),
 		channels: intFrom('CROWD_CHANNELS', 40, 1, 500),
 		rounds: intFrom('CROWD_ROUNDS', 20, 1, 1000),
-		concurrency: intFrom('CROWD_CONCURRENCY', 8, 1, 256)
+		concurrency: intFrom('CROWD_CONCURRENCY', 8, 1, 256),
+		replicas: intFrom('CROWD_REPLICAS', 1, 1, 2) as 1 | 2
 	};
 }
 
@@ -121,12 +126,10 @@ async function signIn(stack: StackInfo, agents: AtpAgent[], o: CrowdOptions): Pr
 	return { people, ms: performance.now() - t0 };
 }
 
-let webhookEvents = 0;
-async function postEvent(stack: StackInfo, event: 'participant_joined' | 'participant_left', room: string, did: string, handle: string, sid: string): Promise<void> {
-	webhookEvents++;
+async function postEvent(webhook: string, stack: StackInfo, event: 'participant_joined' | 'participant_left', room: string, did: string, handle: string, sid: string): Promise<void> {
 	const body = webhookBody({ event, room: { name: room }, participant: { identity: did, name: handle, sid } });
 	const authorization = await signWebhook(body, stack.livekit.apiKey, stack.livekit.apiSecret);
-	const res = await fetch(stack.webhook, { method: 'POST', headers: { 'content-type': 'application/webhook+json', authorization }, body });
+	const res = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/webhook+json', authorization }, body });
 	if (!res.ok) throw new Error(`webhook refused: ${res.status} ${await res.text()}`);
 }
 
@@ -189,7 +192,12 @@ export interface CrowdResult {
 }
 
 export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: string) => void = () => undefined): Promise<CrowdResult> {
-	const api = pidOf(stack.ports.API);
+	// Every API replica's process: memory and CPU are summed over them.
+	const apiPorts = [stack.ports.API, ...(o.replicas === 2 && stack.ports.API_2 ? [stack.ports.API_2] : [])];
+	const apiCpu = () => apiPorts.reduce((sum, port) => sum + cpuMs(pidOf(port)), 0);
+	const apiRss = () => apiPorts.reduce((sum, port) => sum + rssOf(port), 0);
+	// The timed join goes to the last replica: with 2, it reaches the others through Redis.
+	const joinWebhook = stack.replicas?.zones.at(-1)?.webhook ?? stack.webhook;
 	const created = await createPeople(stack, o);
 	log(`${o.people} PDS accounts in ${(created.ms / 1000).toFixed(1)} s`);
 	const signed = await signIn(stack, created.agents, o);
@@ -198,36 +206,36 @@ export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: st
 
 	// Seat everyone, spread evenly over the channels, in join order.
 	let t = performance.now();
-	await pool(people.length, o.concurrency, (i) => postEvent(stack, 'participant_joined', channelId(i % o.channels), people[i]!.did, people[i]!.handle, `PA_crowd${runId}${i}`));
+	await pool(people.length, o.concurrency, (i) => postEvent(stack.webhook, stack, 'participant_joined', channelId(i % o.channels), people[i]!.did, people[i]!.handle, `PA_crowd${runId}${i}`));
 	const seatMs = performance.now() - t;
 	log(`seated ${people.length} people in ${(seatMs / 1000).toFixed(1)} s`);
 
 	await new Promise((r) => setTimeout(r, 1000));
-	const rssBeforeMiB = rssOf(stack.ports.API);
-	const cpu0 = cpuMs(api);
+	const rssBeforeMiB = apiRss();
+	const cpu0 = apiCpu();
 	t = performance.now();
 	const streams = openStreams(stack, people);
 	try {
 		const openMs = (await streams.when('snapshot', 300_000)) - t;
-		const apiCpuOpenMs = cpuMs(api) - cpu0;
+		const apiCpuOpenMs = apiCpu() - cpu0;
 		await new Promise((r) => setTimeout(r, 1000));
-		const rssAfterMiB = rssOf(stack.ports.API);
+		const rssAfterMiB = apiRss();
 		log(`${people.length} streams open with their snapshots in ${(openMs / 1000).toFixed(1)} s; API RSS ${rssBeforeMiB.toFixed(0)} → ${rssAfterMiB.toFixed(0)} MiB`);
 
 		const samples: number[] = [];
-		const cpuRounds0 = cpuMs(api);
+		const cpuRounds0 = apiCpu();
 		for (let round = 0; round < o.rounds; round++) {
 			const did = `did:plc:crowdjoin${runId}x${round}`;
 			const sid = `PA_crowdjoin${runId}x${round}`;
 			const joined = streams.when(`joined ${did}`);
 			const sent = performance.now();
-			await postEvent(stack, 'participant_joined', channelId(0), did, `joiner${round}.test`, sid);
+			await postEvent(joinWebhook, stack, 'participant_joined', channelId(0), did, `joiner${round}.test`, sid);
 			samples.push((await joined) - sent);
 			const left = streams.when(`left ${did}`);
-			await postEvent(stack, 'participant_left', channelId(0), did, `joiner${round}.test`, sid);
+			await postEvent(joinWebhook, stack, 'participant_left', channelId(0), did, `joiner${round}.test`, sid);
 			await left;
 		}
-		const apiCpuPerRoundMs = (cpuMs(api) - cpuRounds0) / o.rounds;
+		const apiCpuPerRoundMs = (apiCpu() - cpuRounds0) / o.rounds;
 		return {
 			options: o,
 			createPerSec: o.people / (created.ms / 1000),
@@ -251,9 +259,10 @@ export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: st
 export function crowdRows(r: CrowdResult, load = os.loadavg()[0]!): Row[] {
 	const { people, channels } = r.options;
 	const size = `${people.toLocaleString('en')} people, ${channels} channels`;
+	const replicas = r.options.replicas === 2 ? '2 replicas on Redis, the join posted to replica 2' : '1 replica';
 	return [
 		{
-			figure: `presence fan-out of one join to ${people.toLocaleString('en')} open streams (${size}, 1 replica)`,
+			figure: `presence fan-out of one join to ${people.toLocaleString('en')} open streams (${size}, ${replicas})`,
 			unit: 'ms',
 			value: r.fanOut,
 			goal: '<= 300 ms p95',
@@ -266,11 +275,11 @@ export function crowdRows(r: CrowdResult, load = os.loadavg()[0]!): Row[] {
 			note: 'protobuf + gRPC-Web frame header, uncompressed'
 		},
 		{
-			figure: 'API server memory per open WatchChannels stream',
+			figure: `API server memory per open WatchChannels stream (${replicas})`,
 			unit: 'KiB',
 			value: r.kibPerStream,
 			goal: '<= 64 KiB',
-			note: `RSS ${r.rssBeforeMiB.toFixed(0)} → ${r.rssAfterMiB.toFixed(0)} MiB for ${people} streams; opening them (snapshots included) took ${(r.openMs / 1000).toFixed(1)} s and ${r.apiCpuOpenMs.toFixed(0)} ms API CPU (${(r.apiCpuOpenMs / people).toFixed(2)} ms per stream)`
+			note: `RSS (all replicas) ${r.rssBeforeMiB.toFixed(0)} → ${r.rssAfterMiB.toFixed(0)} MiB for ${people} streams; opening them (snapshots included) took ${(r.openMs / 1000).toFixed(1)} s and ${r.apiCpuOpenMs.toFixed(0)} ms API CPU (${(r.apiCpuOpenMs / people).toFixed(2)} ms per stream)`
 		},
 		{
 			figure: 'crowd set-up rates on this machine',
