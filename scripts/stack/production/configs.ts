@@ -1,6 +1,7 @@
 // The production rehearsal's configs, each made from the file in deploy/ an operator copies,
 // with only what a deployment changes anyway (names, ports, TLS, the CORS origin, TURN).
 // Written into .stack/production/.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, envoyConfig, livekitConfig } from '../config.js';
@@ -113,5 +114,23 @@ export function rehearsalCaddyfile(ports: ProductionPorts, tls: Tls, dir: string
   ].join('\n');
   const out = path.join(dir, 'Caddyfile');
   fs.writeFileSync(out, text);
+  return out;
+}
+
+/**
+ * The API server's environment from deploy/microclimate.env, the template an operator fills
+ * in: its uncommented lines, then what the rehearsal changes (names, ports, paths, keys).
+ */
+export function deployServerEnv(overrides: Record<string, string>): Record<string, string> {
+  const src = path.join(ROOT, 'deploy/microclimate.env');
+  const base = Object.fromEntries([...fs.readFileSync(src, 'utf8').matchAll(/^(MICROCLIMATE_[A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  return { ...base, ...overrides };
+}
+
+/** The session key set file (deploy/README.md "Session key rotation"), made fresh at each start: one key. */
+export function rehearsalSessionKeys(dir: string): string {
+  const jwk = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  const out = path.join(dir, 'session-keys.json');
+  fs.writeFileSync(out, `${JSON.stringify({ keys: [{ ...jwk, kid: `rehearsal-${Date.now()}` }] })}\n`, { mode: 0o600 });
   return out;
 }

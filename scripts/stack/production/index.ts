@@ -27,7 +27,7 @@ import { ensureCaddy, ensureEnvoy, ensureLiveKit } from '../tools.js';
 import { startProductionAtproto } from './atproto.js';
 import { buildServer } from './server-build.js';
 import { startPrometheus } from './metrics.js';
-import { productionEnvoyConfig, productionLiveKitConfig, rehearsalCaddyfile, type Tls } from './configs.js';
+import { deployServerEnv, productionEnvoyConfig, productionLiveKitConfig, rehearsalCaddyfile, rehearsalSessionKeys, type Tls } from './configs.js';
 import { ADDRESS, DOMAIN, HOSTS, httpsUrl, nameMap, resolveProductionPorts, type ProductionPorts } from './names.js';
 // @ts-expect-error: a plain ES module (it is also a --import preload), no types
 import { install as installNameMap } from './name-map.mjs';
@@ -55,6 +55,8 @@ export interface ProductionStackInfo {
    * server's /metrics and LiveKit's are on loopback ports either way.
    */
   metrics: { prometheus: string | undefined; api: string; envoy: string; livekit: string };
+  /** The API server's session key set (MICROCLIMATE_SESSION_KEYS_FILE): rotated as deploy/README.md says. */
+  sessionKeysFile: string;
   /** base64 SHA-256 of the server certificate's public key: Chromium's --ignore-certificate-errors-spki-list. */
   spki: string;
   accounts: DemoAccount[];
@@ -126,6 +128,7 @@ export async function startProductionStack(options: { timeoutMs?: number; metric
   const lk = livekitKeys();
   const livekit = { url: `wss://${HOSTS.livekit}`, httpUrl: httpsUrl(HOSTS.livekit), ...lk };
   const nodeEnv = rehearsalNodeEnv(ports, certificate.caFile);
+  const sessionKeysFile = rehearsalSessionKeys(PRODUCTION_DIR);
 
   const livekitPart = new Restartable('LiveKit', track, (t) =>
     launch(
@@ -145,19 +148,23 @@ export async function startProductionStack(options: { timeoutMs?: number; metric
         cwd: ROOT,
         env: {
           ...nodeEnv,
-          MICROCLIMATE_NAME: 'Microclimate Rehearsal',
-          MICROCLIMATE_GRPC_PORT: String(ports.API),
-          MICROCLIMATE_WEBHOOK_PORT: String(ports.WEBHOOK),
-          MICROCLIMATE_METRICS_PORT: String(ports.METRICS),
-          // The host people type, without a port: did:web:api.microclimate.lan.
-          MICROCLIMATE_PUBLIC_HOSTS: HOSTS.api,
-          MICROCLIMATE_PLC_URL: httpsUrl(HOSTS.plc),
-          MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES: '1',
-          MICROCLIMATE_DATA_DIR: path.join(PRODUCTION_DIR, 'server'),
-          MICROCLIMATE_LIVEKIT_URL: livekit.url,
-          MICROCLIMATE_LIVEKIT_API_KEY: lk.apiKey,
-          MICROCLIMATE_LIVEKIT_API_SECRET: lk.apiSecret,
-          MICROCLIMATE_AVATAR_URL: `${httpsUrl(HOSTS.pds)}/xrpc/com.atproto.sync.getBlob?did={did}&cid={cid}`,
+          ...deployServerEnv({
+            MICROCLIMATE_NAME: 'Microclimate Rehearsal',
+            MICROCLIMATE_GRPC_PORT: String(ports.API),
+            MICROCLIMATE_WEBHOOK_PORT: String(ports.WEBHOOK),
+            MICROCLIMATE_METRICS_PORT: String(ports.METRICS),
+            // The host people type, without a port: did:web:api.microclimate.lan.
+            MICROCLIMATE_PUBLIC_HOSTS: HOSTS.api,
+            MICROCLIMATE_PLC_URL: httpsUrl(HOSTS.plc),
+            MICROCLIMATE_REHEARSAL_PRIVATE_ADDRESSES: '1',
+            MICROCLIMATE_DATA_DIR: path.join(PRODUCTION_DIR, 'server'),
+            MICROCLIMATE_LIVEKIT_URL: livekit.url,
+            MICROCLIMATE_LIVEKIT_API_KEY: lk.apiKey,
+            MICROCLIMATE_LIVEKIT_API_SECRET: lk.apiSecret,
+            MICROCLIMATE_AVATAR_URL: `${httpsUrl(HOSTS.pds)}/xrpc/com.atproto.sync.getBlob?did={did}&cid={cid}`,
+            // A key set with kid, as a deployment that rotates its keys has (deploy/README.md).
+            MICROCLIMATE_SESSION_KEYS_FILE: sessionKeysFile,
+          }),
         },
       },
       `gRPC GetServerInfo on http://${ADDRESS}:${ports.API}`,
@@ -257,6 +264,7 @@ export async function startProductionStack(options: { timeoutMs?: number; metric
       },
       turnUdpPort: ports.TURN_UDP,
       caFile: certificate.caFile,
+      sessionKeysFile,
       spki: spkiOf(certificate.cert),
       accounts: atproto.accounts,
       ports,
