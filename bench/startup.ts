@@ -13,14 +13,17 @@
 // "Channels painted" is the first frame with her channels on screen (the last known list, or
 // the live one if it came first); "live list" is the first frame with the stream's list. The
 // session is made by a script (bench/script-session.ts) and written where the app keeps it.
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
 import { scriptSignIn } from './script-session.ts';
 import type { StackInfo } from '../scripts/stack/index.ts';
 import type { Row } from './report.ts';
 import { summarize } from './stats.ts';
+import { selfTimeByModule, type CpuProfile } from './trace-summary.ts';
 
 const ROUNDS = 7;
 
@@ -118,6 +121,59 @@ async function round(browser: Browser, target: Target): Promise<Round> {
 
 type Measured = Awaited<ReturnType<typeof measure>>[number];
 
+/** Built chunk file -> the module it is named after (Vite's manifest: "nodes/2", "rpc", "session.svelte"). */
+function chunkNames(): Map<string, string> {
+	const file = path.join(import.meta.dirname, '..', '.svelte-kit', 'output', 'client', '.vite', 'manifest.json');
+	const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { file: string; name?: string; src?: string }>;
+	return new Map(Object.values(manifest).map((c) => [c.file, c.name ?? c.src ?? c.file]));
+}
+
+/**
+ * A warm start like the measured ones with V8's sampling profiler on (100 µs), to its first
+ * frame (the selector) and to its later one (`then`): self time summed per module.
+ */
+async function profileWarmStart(browser: Browser, target: Target, label: string): Promise<string> {
+	const names = chunkNames();
+	const name = (url: string) => {
+		const p = url.replace(/^https?:\/\/[^/]+\//, '').replace(/\?.*$/, '');
+		return names.has(p) ? `${names.get(p)} (${path.basename(p)})` : p || '(inline)';
+	};
+	const context = await browser.newContext();
+	try {
+		if (target.visit) await target.visit(context);
+		else {
+			const first = await context.newPage();
+			await first.goto(target.url);
+			if (target.worker) await first.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+			await first.close();
+		}
+		const page = await context.newPage();
+		await throttle(page);
+		const cdp = await context.newCDPSession(page);
+		await cdp.send('Profiler.enable');
+		await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+		const lines: string[] = [];
+		const show = async (until: string, what: string) => {
+			const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+			const modules = selfTimeByModule(profile, name);
+			const total = modules.reduce((n, [, ms]) => n + ms, 0);
+			lines.push(`   to ${what} (${until}): ${total.toFixed(0)} ms of CPU (4x slowed), by module, self time:`);
+			for (const [module, ms] of modules.slice(0, 18)) lines.push(`     ${ms.toFixed(1).padStart(7)} ms  ${module}`);
+		};
+		await cdp.send('Profiler.start');
+		const at = await timeTo(page, target.url, target.selector);
+		await show(`${at.ready.toFixed(0)} ms`, 'the first useful frame');
+		if (target.then) {
+			await cdp.send('Profiler.start');
+			await page.waitForFunction((s) => document.querySelector(s) !== null, target.then, { polling: 'raf', timeout: 60_000 });
+			await show(`${(await page.evaluate(() => performance.now())).toFixed(0)} ms`, 'the later frame, from the first');
+		}
+		return [`-- profile of a warm start, ${label}`, ...lines].join('\n');
+	} finally {
+		await context.close();
+	}
+}
+
 /** Rounds of each target in turn (A, B, A, B, …), so drift in the machine's load hits both alike. */
 async function measure(browser: Browser, targets: Target[]) {
 	const rounds: Round[][] = targets.map(() => []);
@@ -145,11 +201,12 @@ export async function startupRows(stack: StackInfo, browser: Browser): Promise<R
 	const emptyUrl = `http://127.0.0.1:${(empty.address() as AddressInfo).port}/`;
 	const alice = await scriptSignIn(stack, 'alice.test', createGrpcWebTransport({ baseUrl: stack.server, useBinaryFormat: true }));
 	try {
-		const [base, app, home] = (await measure(browser, [
-			{ url: emptyUrl, selector: '#ready' },
-			{ url: `${stack.app}/connect`, selector: '#server-status.checking, #server-status.ok', then: '#server-status.ok', worker: true },
-			{ url: `${stack.app}/`, selector: 'ul.channels [data-channel]', then: 'ul.channels[data-source="stream"] [data-channel]', visit: (context) => signedInVisit(context, stack, alice) }
-		])) as [Measured, Measured, Measured];
+		const connect: Target = { url: `${stack.app}/connect`, selector: '#server-status.checking, #server-status.ok', then: '#server-status.ok', worker: true };
+		const signedIn: Target = { url: `${stack.app}/`, selector: 'ul.channels [data-channel]', then: 'ul.channels[data-source="stream"] [data-channel]', visit: (context) => signedInVisit(context, stack, alice) };
+		const [base, app, home] = (await measure(browser, [{ url: emptyUrl, selector: '#ready' }, connect, signedIn])) as [Measured, Measured, Measured];
+		// Where the CPU of a warm start goes, per module (issue 26): one profiled round each.
+		console.log(await profileWarmStart(browser, signedIn, 'signed in, /'));
+		console.log(await profileWarmStart(browser, connect, '/connect'));
 		return [
 			{ figure: 'warm start, signed in: channels painted (/, last known list)', unit: 'ms', value: home.warm, baseline: base.warm, baselineLabel: 'empty page', goal: '<= 1.5x empty page', note: 'her channels on screen, last known or live, whichever first' },
 			{ figure: 'warm start, signed in: live list (/)', unit: 'ms', value: home.warmThen!, baseline: base.warm, baselineLabel: 'empty page', goal: '<= 2.5x empty page', note: 'the WatchChannels snapshot on screen' },

@@ -105,3 +105,29 @@ export function requestWaterfall(events: TraceEvent[], fromUrl: string): string 
 			})
 	].join('\n');
 }
+
+/** A CPU profile as CDP's Profiler.stop returns it. */
+export interface CpuProfile {
+	nodes: CpuNode[];
+	samples?: number[];
+	timeDeltas?: number[];
+}
+
+/**
+ * Self time per script (module) of a CPU profile: every sample is charged to the URL of the
+ * function it was in, so a module's figure is what its own code cost (evaluation, its
+ * functions, its event handlers), not what it called in other modules. Samples outside any
+ * script are charged to V8's own buckets ("(program)", "(garbage collector)"); idle is left out.
+ * `label` names a URL (e.g. a chunk by the module it holds). Returns [name, ms], biggest first.
+ */
+export function selfTimeByModule(profile: CpuProfile, label: (url: string) => string = short): [string, number][] {
+	const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+	const byModule = new Map<string, number>();
+	(profile.samples ?? []).forEach((sample, i) => {
+		const f = nodes.get(sample)?.callFrame;
+		if (!f || f.functionName === '(idle)') return;
+		const key = f.url ? label(f.url) : f.functionName || '(native)';
+		byModule.set(key, (byModule.get(key) ?? 0) + (profile.timeDeltas?.[i] ?? 0) / 1000);
+	});
+	return [...byModule].sort((a, b) => b[1] - a[1]);
+}

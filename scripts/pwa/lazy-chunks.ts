@@ -48,13 +48,20 @@ export function staticClosure(manifest: ViteManifest, roots: string[]): Set<stri
 	return files;
 }
 
-/** Files (relative to the client output) that only import() reaches. */
+/**
+ * Loaded with import() but by every start, right after the first paint: the transport
+ * (connect-web, protobuf-es, the generated code; src/lib/api/rpc-loader.ts). Part of the
+ * shell, so it is precached: a start offline still has it when the network comes back.
+ */
+const AFTER_FIRST_PAINT = ['src/lib/api/rpc.ts'];
+
+/** Files (relative to the client output) that only import() reaches, on demand. */
 export function lazyFiles(manifest: ViteManifest): Set<string> {
 	const closure = (roots: string[]) => staticClosure(manifest, roots);
 	const keys = Object.keys(manifest);
 	const onDemand = (k: string) => {
 		const c = manifest[k]!;
-		return !!c.isDynamicEntry && !c.isEntry && !isKitGenerated(c);
+		return !!c.isDynamicEntry && !c.isEntry && !isKitGenerated(c) && !AFTER_FIRST_PAINT.includes(k);
 	};
 	const shell = closure(keys.filter((k) => !onDemand(k) && (manifest[k]!.isEntry || manifest[k]!.isDynamicEntry)));
 	const lazy = closure(keys.filter(onDemand));

@@ -2,8 +2,11 @@
 // Written by the "Server" field (check), read by the connect screen to show the server's
 // name or what went wrong. Only the latest check counts: an older answer that arrives late
 // is dropped, so a slow first host can't overwrite the one the person typed next.
-import { createServerTransport } from './transport.js';
-import { fetchServerInfo, type ServerInfoFailure } from './server-info.js';
+//
+// The check needs the transport, which loads after the first paint (rpc-loader.ts): the field
+// is usable at once, and a check asked for meanwhile runs as soon as the transport is there.
+import type { ServerInfoFailure } from './server-info.js';
+import { loadRpc } from './rpc-loader.js';
 import { normaliseServerUrl } from './server-url.js';
 import type { GetServerInfoResponse } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
 
@@ -39,8 +42,14 @@ export class ServerCheck {
 		this.#inFlight = controller;
 		this.#state = { status: 'checking', url };
 		let next: ServerCheckState;
+		const rpc = await loadRpc().catch(() => undefined);
+		if (this.#inFlight !== controller) return this.#state;
+		if (!rpc) {
+			this.#inFlight = undefined;
+			return (this.#state = { status: 'failed', url, reason: 'error', message: 'Microclimate could not load part of itself. Check your connection, then reload the page.' });
+		}
 		try {
-			const result = await fetchServerInfo(createServerTransport(url), url, { signal: controller.signal });
+			const result = await rpc.fetchServerInfo(rpc.createServerTransport(url), url, { signal: controller.signal });
 			next = result.ok
 				? { status: 'ok', url, info: result.info }
 				: { status: 'failed', url, reason: result.reason, message: result.message };

@@ -5,6 +5,7 @@ import { oauthLibrary } from './oauth-client.js';
 import { ServiceAuthError } from './server-session.js';
 import { StorageUnavailableError } from './app-db.js';
 
+/** The same words as LoginFlow's own (login-flow.svelte.ts, which must not import this module). */
 export const CANCELLED_MESSAGE = 'Sign-in cancelled.';
 
 export function describeLoginError(err: unknown, handle: string): string {

@@ -27,9 +27,16 @@ import {
 	type AppSession
 } from './app-session.js';
 import { claimLogin } from './login-claim.js';
-import { describeLoginError, isAbort, mayBeClockTrouble, CANCELLED_MESSAGE } from './login-errors.js';
-import { createServerSession, type PdsSession } from './server-session.js';
+import type { PdsSession } from './server-session.js';
 import { OAUTH_SCOPE } from './oauth-client.js';
+// The transport and the error descriptions that need its classes load after the first
+// paint (rpc-loader.ts); a sign-in needs them only once the popup has answered.
+import { loadRpc, type Rpc } from '$lib/api/rpc-loader.js';
+
+/** What a cancelled sign-in says (login-errors.ts says the same for a sign-in it sees aborted). */
+export const CANCELLED_MESSAGE = 'Sign-in cancelled.';
+/** The transport's chunk did not load (offline, or a new version replaced it). */
+const NOT_LOADED_MESSAGE = 'Sign-in could not load. Check your connection, then reload the page.';
 
 // Firefox fails the sign-in's requests as soon as the page starts to go away (a reload
 // mid-sign-in, before pagehide) and still runs their error handlers: the pending record
@@ -52,7 +59,7 @@ export interface LoginDeps {
 	client: () => OAuthPopupClient | undefined;
 	/** Loads it (or returns the load under way). */
 	loadClient: () => Promise<OAuthPopupClient>;
-	transportFor: (serverUrl: string) => Transport;
+	transportFor: (serverUrl: string) => Transport | Promise<Transport>;
 	/** Opens the named popup window; null when the browser blocked it. */
 	openPopup: (name: string) => Window | null;
 	/** True where a popup can't report back (iOS home-screen apps). */
@@ -143,7 +150,8 @@ export class LoginFlow {
 			pds = await approved;
 			signal.throwIfAborted();
 			this.#state = { status: 'finishing', handle };
-			const session = await createServerSession(pds, serverUrl, this.#deps.transportFor(serverUrl), signal);
+			const rpc = await loadRpc();
+			const session = await rpc.createServerSession(pds, serverUrl, await this.#deps.transportFor(serverUrl), signal);
 			signal.throwIfAborted();
 			if (!(await completeLogin(session, id, signal))) throw new DOMException('Superseded', 'AbortError');
 			// Cancel landed after the write committed but before this line: it still wins.
@@ -163,7 +171,9 @@ export class LoginFlow {
 			if (this.#attempt?.id !== id) return; // cancelled: cancel() already set the state
 			// The library leaves its popup open when the handle fails to resolve.
 			closeQuietly(this.#attempt.popup);
-			const message = isAbort(err) ? undefined : await this.#explain(err, handle, serverUrl);
+			const rpc = await loadRpc().catch(() => undefined);
+			const aborted = (err instanceof DOMException && err.name === 'AbortError') || rpc?.isAbort(err);
+			const message = aborted ? undefined : await this.#explain(rpc, err, handle, serverUrl);
 			if (this.#attempt?.id !== id) return; // cancelled while the clock was read
 			this.#attempt = undefined;
 			this.#state = message === undefined ? { status: 'idle', message: CANCELLED_MESSAGE } : { status: 'failed', message };
@@ -171,9 +181,10 @@ export class LoginFlow {
 	}
 
 	/** What went wrong, in words; a clock that is off is named as the cause when it may be one. */
-	async #explain(err: unknown, handle: string, serverUrl: string): Promise<string> {
-		const clock = mayBeClockTrouble(err) ? await this.#deps.checkClock?.(serverUrl).catch(() => undefined) : undefined;
-		return clock ?? describeLoginError(err, handle);
+	async #explain(rpc: Rpc | undefined, err: unknown, handle: string, serverUrl: string): Promise<string> {
+		if (!rpc) return NOT_LOADED_MESSAGE;
+		const clock = rpc.mayBeClockTrouble(err) ? await this.#deps.checkClock?.(serverUrl).catch(() => undefined) : undefined;
+		return clock ?? rpc.describeLoginError(err, handle);
 	}
 
 	/** The PDS granted access but no session came of it: take the grant back. */
@@ -204,7 +215,7 @@ export class LoginFlow {
 			await clearPendingLogin(id).catch(() => {});
 			void this.#releaseClaim(id);
 			if (this.#attempt?.id !== id) return;
-			const message = await this.#explain(err, handle, serverUrl);
+			const message = await this.#explain(await loadRpc().catch(() => undefined), err, handle, serverUrl);
 			if (this.#attempt?.id !== id) return;
 			this.#attempt = undefined;
 			this.#state = { status: 'failed', message };

@@ -29,12 +29,4 @@ export function isDefiniteRefusal(err: unknown): boolean {
 	return false;
 }
 
-/** Renewal took longer than this: give up this attempt, keep the session, retry later. */
-export const RENEWAL_TIMEOUT_MS = 15_000;
-
-export class RenewalTimeoutError extends Error {
-	constructor() {
-		super('Renewing the session took too long');
-		this.name = 'RenewalTimeoutError';
-	}
-}
+export { RENEWAL_TIMEOUT_MS, RenewalTimeoutError } from './renewal-timeout.js';

@@ -6,9 +6,10 @@
 // other tab of the app within a second; a renewal in one tab is picked up by the others.
 // A tab that missed a message finds out from the stored record the next time it renews.
 import { clearSession, getSession, replaceSession, sameRecord, type AppSession } from './app-session.js';
-import { createServerSession, type PdsSession } from './server-session.js';
-import { isDefiniteRefusal, RENEWAL_TIMEOUT_MS, RenewalTimeoutError } from './renewal-errors.js';
-import { createServerTransport } from '$lib/api/transport.js';
+import type { PdsSession } from './server-session.js';
+import { RENEWAL_TIMEOUT_MS, RenewalTimeoutError } from './renewal-timeout.js';
+// The transport is not loaded with the first screen: renewal asks for it (rpc-loader.ts).
+import { loadRpc } from '$lib/api/rpc-loader.js';
 
 export type SignOutReason = 'signed-out' | 'change-server' | 'session-ended' | 'other-tab';
 
@@ -119,7 +120,9 @@ export class Session {
 			this.#tabs?.postMessage({ type: 'renewed' } satisfies TabMessage);
 			return next;
 		} catch (err) {
-			if (!isDefiniteRefusal(err)) throw err;
+			// A transport that could not load refuses nothing: the session stays.
+			const rpc = await loadRpc().catch(() => undefined);
+			if (!rpc?.isDefiniteRefusal(err)) throw err;
 			// Refused, unless another tab renewed meanwhile: then that record stands.
 			const stored = await getSession().catch(() => base);
 			if (stored && !sameRecord(stored, base)) return this.#adopt(stored);
@@ -131,13 +134,13 @@ export class Session {
 	}
 
 	async #fetchNext(base: AppSession, signal: AbortSignal): Promise<AppSession> {
-		const pds = await this.#deps!.restoreOAuth(base.did);
+		const [pds, rpc] = await Promise.all([this.#deps!.restoreOAuth(base.did), loadRpc()]);
 		signal.throwIfAborted();
 		// The current session rides along so the server counts this against the account's
 		// renewal budget, not the sign-ins of everyone behind the same address. It is the
 		// stored record's own server (the transport sends a JWT only there).
-		const transport = createServerTransport(base.serverUrl, { getBearer: () => base });
-		return createServerSession(pds, base.serverUrl, transport, signal);
+		const transport = rpc.createServerTransport(base.serverUrl, { getBearer: () => base });
+		return rpc.createServerSession(pds, base.serverUrl, transport, signal);
 	}
 
 	#adopt(stored: AppSession): AppSession {

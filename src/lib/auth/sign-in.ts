@@ -1,7 +1,6 @@
 // Wires the sign-in state to the real browser: the OAuth library, window.open, the
 // gRPC-Web transport. Unit tests build LoginFlow and Session with fakes instead.
-import { createServerTransport } from '$lib/api/transport.js';
-import { checkDeviceClock } from './device-clock.js';
+import { loadRpc } from '$lib/api/rpc-loader.js';
 import { LoginFlow, POPUP_NAME } from './login-flow.svelte.js';
 import { loadOAuthClient, loadedOAuthClient } from './oauth-client.js';
 import { session } from './session.svelte.js';
@@ -29,10 +28,13 @@ export function configureSession(): void {
 export const loginFlow = new LoginFlow({
 	client: () => loadedOAuthClient(),
 	loadClient: () => loadOAuthClient(),
-	transportFor: (serverUrl) => createServerTransport(serverUrl),
+	transportFor: async (serverUrl) => (await loadRpc()).createServerTransport(serverUrl),
 	openPopup: (name = POPUP_NAME) => window.open('about:blank', name, POPUP_FEATURES),
 	mustRedirect,
 	onSignedIn: (s) => session.adopt(s),
 	revokeOAuth: async (did) => (await loadOAuthClient()).revoke(did),
-	checkClock: (serverUrl) => checkDeviceClock(createServerTransport(serverUrl))
+	checkClock: async (serverUrl) => {
+		const rpc = await loadRpc();
+		return rpc.checkDeviceClock(rpc.createServerTransport(serverUrl));
+	}
 });

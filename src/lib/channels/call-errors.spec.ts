@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ServerLimitsSchema } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
 import { ChannelSchema } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+import { loadRpc } from '$lib/api/rpc-loader.js';
 import { describeJoinError } from './call-errors.js';
+
+// In the app a ConnectError exists only once the transport's chunk has loaded (call-errors.ts).
+beforeAll(async () => void (await loadRpc()));
 
 const supported = () => true;
 const unsupported = () => false;

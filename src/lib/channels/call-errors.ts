@@ -1,7 +1,9 @@
 // What to tell the person when joining fails, and whether trying again could help.
-import { Code, ConnectError } from '@connectrpc/connect';
-import { ServerLimitsSchema } from '$lib/gen/microclimate/auth/v1/auth_pb.js';
-import { ChannelSchema } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+//
+// The server's refusals are ConnectErrors. Their class is in the transport's chunk, which
+// the call screen does not import statically (rpc-loader.ts): a ConnectError exists only
+// once that chunk has loaded, so until then no error is one.
+import { loadedRpc } from '$lib/api/rpc-loader.js';
 import { canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
 import { CallEnded, EngineUnavailable, type FinalEnd } from './voice-engine.js';
 
@@ -13,7 +15,8 @@ import { CallEnded, EngineUnavailable, type FinalEnd } from './voice-engine.js';
  */
 export function endedByServer(err: unknown): FinalEnd | undefined {
 	if (err instanceof CallEnded) return err.end;
-	if (err instanceof ConnectError && err.code === Code.AlreadyExists) return 'replaced';
+	const rpc = loadedRpc();
+	if (rpc && err instanceof rpc.ConnectError && err.code === rpc.Code.AlreadyExists) return 'replaced';
 	return undefined;
 }
 
@@ -36,7 +39,9 @@ export function fullText(channelName: string, max: number): string {
 export function describeJoinError(err: unknown, supported: () => boolean = canMakeCalls): { text: string; final: boolean } {
 	// Retrying cannot bring back a chunk the host no longer has; a reload (the update) can.
 	if (err instanceof EngineUnavailable) return { text: 'Calls can’t start: this version of Microclimate is out of date. Reload to update.', final: true };
-	if (err instanceof ConnectError) {
+	const rpc = loadedRpc();
+	if (rpc && err instanceof rpc.ConnectError) {
+		const { Code } = rpc;
 		switch (err.code) {
 			case Code.NotFound:
 				return { text: 'This channel no longer exists.', final: true };
@@ -46,9 +51,8 @@ export function describeJoinError(err: unknown, supported: () => boolean = canMa
 				return { text: 'Your session ended. Sign in again to join.', final: true };
 			case Code.ResourceExhausted: {
 				// A full channel comes with the channel and the limit it hit as details; a rate limit without.
-				const channel = err.findDetails(ChannelSchema)[0];
-				const max = err.findDetails(ServerLimitsSchema)[0]?.maxParticipantsPerChannel;
-				if (channel && max) return { text: fullText(channel.name, max), final: true };
+				const full = rpc.fullChannelOf(err);
+				if (full) return { text: fullText(full.name, full.max), final: true };
 				return { text: 'Too many attempts. Wait a moment, then try again.', final: true };
 			}
 		}

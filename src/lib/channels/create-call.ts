@@ -2,7 +2,8 @@
 // the saved preferences, the browser's support, the call's AudioContext with the sounds and
 // the level meter on it, and the wake lock.
 import type { Session } from '$lib/auth/session.svelte.js';
-import { channelsClient } from './transport.js';
+// The transport loads after the first paint (rpc-loader.ts); a join waits for it.
+import { loadedRpc, loadRpc } from '$lib/api/rpc-loader.js';
 import { VoiceRoom } from './voice-room.svelte.js';
 import { ChannelDirectory } from './directory.svelte.js';
 import { Announcer } from './announcer.svelte.js';
@@ -19,7 +20,7 @@ export function createCall(session: Session): CallContext {
 	const announcer = new Announcer();
 	const audio = new CallAudio();
 	const room = new VoiceRoom({
-		client: () => channelsClient(session),
+		client: () => loadedRpc()?.channelsClient(session) ?? loadRpc().then((rpc) => rpc.channelsClient(session)),
 		engine: loadLiveKitEngine(audio),
 		supported: canMakeCalls,
 		audio,

@@ -11,8 +11,12 @@
 // Before the first snapshot, the screen may show the last known list (showLastKnown): it is
 // marked as such (source 'last-known') and the first snapshot replaces it. Each live change
 // goes to `remember`, which keeps the last known list for the next start.
-import { Code, ConnectError, type Client } from '@connectrpc/connect';
+//
+// The transport is not in the first screen's bundle: the screen starts the directory once
+// it has loaded (rpc-loader.ts), and the error classes come from the same chunk.
+import type { Client } from '@connectrpc/connect';
 import type { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+import { loadRpc } from '$lib/api/rpc-loader.js';
 import { applyEvent, type ChannelView } from './channel-list.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 
@@ -97,6 +101,8 @@ export class ChannelDirectory {
 
 	async #run(stopped: AbortSignal): Promise<void> {
 		const deps = this.#deps!;
+		const { Code, ConnectError } = await loadRpc();
+		if (stopped.aborted) return;
 		const isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
 		let attempt = 0;
 		while (!stopped.aborted) {

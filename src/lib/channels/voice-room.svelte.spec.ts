@@ -1,9 +1,13 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { ChannelsService } from '$lib/gen/microclimate/channels/v1/channels_pb.js';
+import { loadRpc } from '$lib/api/rpc-loader.js';
 import { RESUME_DEADLINE_MS, VoiceRoom } from './voice-room.svelte.js';
 import { DEFAULT_PREFS } from './voice-prefs.svelte.js';
 import { CallEnded, EngineUnavailable, type EngineListener, type MicProblem, type VoiceEngine } from './voice-engine.js';
+
+// In the app a ConnectError exists only once the transport's chunk has loaded (call-errors.ts).
+beforeAll(async () => void (await loadRpc()));
 
 class FakeEngine implements VoiceEngine {
 	listener: EngineListener | undefined;

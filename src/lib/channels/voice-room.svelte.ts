@@ -37,7 +37,8 @@ export interface EndedCall {
 }
 
 export interface VoiceRoomDeps {
-	client: () => Client<typeof ChannelsService>;
+	/** The channels client; a promise while the transport's chunk is still loading. */
+	client: () => Client<typeof ChannelsService> | Promise<Client<typeof ChannelsService>>;
 	engine: EngineFactory;
 	/** Whether this browser can make calls at all (WebRTC, Web Audio): asked before joining. */
 	supported: () => boolean;
@@ -131,7 +132,9 @@ export class VoiceRoom {
 	#requestGrant(channelId: string, rejoin: boolean): Promise<{ livekitUrl: string; token: string }> {
 		try {
 			const request = rejoin ? { channelId, rejoin: { lostSession: this.#engine?.lastSession() ?? '' } } : { channelId };
-			return this.#deps.client().getChannelToken(request);
+			// A loaded transport sends the request now, inside the tap; one still loading, once it is there.
+			const client = this.#deps.client();
+			return client instanceof Promise ? client.then((c) => c.getChannelToken(request)) : client.getChannelToken(request);
 		} catch (err) {
 			return Promise.reject(err); // no session: judged with the other join errors
 		}
