@@ -5,9 +5,7 @@
 // joins a call; Prometheus's HTTP API then shows the figures moved; stopping LiveKit through
 // the control socket fires LiveKitNodeDown, and LiveKit is started again for the next tests.
 // Chromium only: what it proves is on the server side.
-import type { Page } from '@playwright/test';
-import { test, expect, account } from './fixtures.ts';
-import { passPdsSignIn } from '../e2e/sign-in.ts';
+import { test, expect, signIn } from './fixtures.ts';
 import { sendControl } from '../../scripts/stack/control.ts';
 import type { ProductionStackInfo } from '../../scripts/stack/production/index.ts';
 
@@ -42,20 +40,6 @@ function prometheusOf(info: ProductionStackInfo) {
 			return Object.fromEntries(data.alerts.map((a) => [a.labels.alertname, a.state]));
 		}
 	};
-}
-
-/** Signs in through the popup on the real PDS pages (as rehearsal.production.ts does). */
-async function signIn(page: Page, info: ProductionStackInfo, name: string): Promise<void> {
-	const who = account(info, name);
-	await page.goto('/connect');
-	await page.getByLabel('Handle').fill(who.handle);
-	const popupEvent = page.waitForEvent('popup');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	const popup = await popupEvent;
-	await popup.waitForURL((url) => url.origin === info.pds);
-	await passPdsSignIn(popup, { ...who });
-	await popup.getByRole('button', { name: 'Authorize' }).click();
-	await expect(page.getByText(`Signed in as @${who.handle}`)).toBeVisible({ timeout: 30_000 });
 }
 
 const ALL_UP = { 'microclimate-api': 'up', envoy: 'up', livekit: 'up' };
