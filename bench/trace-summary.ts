@@ -109,6 +109,8 @@ export function requestWaterfall(events: TraceEvent[], fromUrl: string): string 
 /** A CPU profile as CDP's Profiler.stop returns it. */
 export interface CpuProfile {
 	nodes: CpuNode[];
+	startTime: number;
+	endTime: number;
 	samples?: number[];
 	timeDeltas?: number[];
 }
@@ -118,12 +120,16 @@ export interface CpuProfile {
  * function it was in, so a module's figure is what its own code cost (evaluation, its
  * functions, its event handlers), not what it called in other modules. Samples outside any
  * script are charged to V8's own buckets ("(program)", "(garbage collector)"); idle is left out.
- * `label` names a URL (e.g. a chunk by the module it holds). Returns [name, ms], biggest first.
+ * `label` names a URL (e.g. a chunk by the module it holds); samples after `untilUs` (the
+ * profile's clock) are left out. Returns [name, ms], biggest first.
  */
-export function selfTimeByModule(profile: CpuProfile, label: (url: string) => string = short): [string, number][] {
+export function selfTimeByModule(profile: CpuProfile, label: (url: string) => string = short, untilUs = Infinity): [string, number][] {
 	const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
 	const byModule = new Map<string, number>();
+	let at = profile.startTime;
 	(profile.samples ?? []).forEach((sample, i) => {
+		at += profile.timeDeltas?.[i] ?? 0;
+		if (at > untilUs) return;
 		const f = nodes.get(sample)?.callFrame;
 		if (!f || f.functionName === '(idle)') return;
 		const key = f.url ? label(f.url) : f.functionName || '(native)';
