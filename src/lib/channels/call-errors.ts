@@ -6,6 +6,7 @@
 import { loadedRpc } from '$lib/api/rpc-loader.js';
 import { canMakeCalls, UNSUPPORTED_TEXT } from './call-support.js';
 import { CallEnded, EngineUnavailable, type FinalEnd } from './voice-engine.js';
+import { NO_E2EE_TEXT } from './e2ee/call-privacy.svelte.js';
 
 /**
  * A join the server answered by ending the call for good, and why; undefined for any other
@@ -27,6 +28,8 @@ export function endedByServer(err: unknown): FinalEnd | undefined {
 const UNRECOVERABLE: Record<string, string> = {
 	// This browser lacks a media feature the call needs.
 	DeviceUnsupportedError: UNSUPPORTED_TEXT,
+	// This browser cannot encrypt media (e2ee/keyed-client.ts): no plain fallback.
+	EncryptionUnsupported: NO_E2EE_TEXT,
 	// The voice server speaks an older protocol than this app.
 	UnsupportedServer: 'This server’s voice service is out of date, so calls can’t start. Tell the server’s operator.'
 };

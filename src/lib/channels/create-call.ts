@@ -1,9 +1,10 @@
 // Wires a VoiceRoom to the real world: the session's channels client, LiveKit (lazily),
 // the saved preferences, the browser's support, the call's AudioContext with the sounds and
-// the level meter on it, and the wake lock.
+// the level meter on it, the wake lock, and end-to-end encryption (a device key in every
+// token request, the call code for the dock).
 import type { Session } from '$lib/auth/session.svelte.js';
 // The transport loads after the first paint (rpc-loader.ts); a join waits for it.
-import { loadedRpc, loadRpc } from '$lib/api/rpc-loader.js';
+import { loadedRpc, loadRpc, type Rpc } from '$lib/api/rpc-loader.js';
 import { VoiceRoom } from './voice-room.svelte.js';
 import { ChannelDirectory } from './directory.svelte.js';
 import { Announcer } from './announcer.svelte.js';
@@ -15,13 +16,20 @@ import { meterLevel, speakingGate } from './level-meter.js';
 import { CallAudio } from './call-audio.js';
 import { canMakeCalls } from './call-support.js';
 import type { CallContext } from './call-context.js';
+import { CallPrivacy } from './e2ee/call-privacy.svelte.js';
+import { keyedChannelsClient } from './e2ee/keyed-client.js';
 
 export function createCall(session: Session): CallContext {
 	const announcer = new Announcer();
 	const audio = new CallAudio();
+	const privacy = new CallPrivacy();
 	const room = new VoiceRoom({
-		client: () => loadedRpc()?.channelsClient(session) ?? loadRpc().then((rpc) => rpc.channelsClient(session)),
-		engine: loadLiveKitEngine(audio),
+		client: () => {
+			const keyed = (rpc: Rpc) => keyedChannelsClient(rpc.channelsClient(session), privacy);
+			const rpc = loadedRpc();
+			return rpc ? keyed(rpc) : loadRpc().then(keyed);
+		},
+		engine: loadLiveKitEngine(audio, privacy),
 		supported: canMakeCalls,
 		audio,
 		prefs: () => voicePrefs.current,
@@ -31,5 +39,5 @@ export function createCall(session: Session): CallContext {
 		meter: (track, onLevel) => (audio.context ? meterLevel(audio.context, track, onLevel) : () => {}),
 		speaking: () => speakingGate()
 	});
-	return { room, directory: new ChannelDirectory(), announcer };
+	return { room, directory: new ChannelDirectory(), announcer, privacy };
 }

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CallAudio } from './call-audio.js';
+import type { CallPrivacy } from './e2ee/call-privacy.svelte.js';
 
 // livekit-client's Room, counted: every Room lives (its devicechange listener, its engine)
 // until it is disconnected or dropped, so how many the engine makes is what matters here.
@@ -14,6 +15,9 @@ vi.mock('livekit-client', async (original) => {
 	return { ...(await original<typeof import('livekit-client')>()), Room };
 });
 
+// The E2EE worker is a browser worker script: never evaluated in Node.
+vi.mock('livekit-client/e2ee-worker?worker', () => ({ default: class {} }));
+
 const { createLiveKitEngine } = await import('./livekit-engine.js');
 
 describe('the LiveKit engine’s join warm-up', () => {
@@ -22,7 +26,7 @@ describe('the LiveKit engine’s join warm-up', () => {
 	});
 
 	it('warms every join through one Room instead of leaving a Room behind each time', async () => {
-		const engine = createLiveKitEngine({} as CallAudio);
+		const engine = createLiveKitEngine({} as CallAudio, {} as CallPrivacy);
 		await engine.prepare('ws://lk.example');
 		await engine.prepare('ws://lk.example');
 		await engine.prepare('ws://lk2.example');

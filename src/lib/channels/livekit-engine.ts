@@ -19,6 +19,8 @@ import {
 import { CallEnded, type CaptureSettings, type EndCause, type EngineListener, type FinalEnd, type LinkState, type MicProblem, type RemoteVoice, type VoiceEngine } from './voice-engine.js';
 import { voiceReconnectPolicy } from './reconnect-policy.js';
 import type { CallAudio } from './call-audio.js';
+import type { CallPrivacy } from './e2ee/call-privacy.svelte.js';
+import { roomEncryption, type RoomEncryption } from './e2ee/livekit-e2ee.js';
 
 const LINK: Record<ConnectionState, LinkState> = {
 	[ConnectionState.Disconnected]: 'disconnected',
@@ -47,8 +49,9 @@ const FAILURE: Record<MediaDeviceFailure, MicProblem> = {
 	[MediaDeviceFailure.Other]: 'other'
 };
 
-export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
+export function createLiveKitEngine(audio: CallAudio, privacy: CallPrivacy): VoiceEngine {
 	let room: Room | undefined;
+	let encryption: RoomEncryption | undefined;
 	let listener: EngineListener | undefined;
 	let stopWatchingMix = () => {};
 	const gains = new Map<string, number>();
@@ -89,15 +92,25 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 			capture = settings;
 			listener = l;
 			const mix = audio.open();
+			// Every call is end-to-end encrypted: the device key of this token's request is
+			// required, never skipped (no plain fallback).
+			const key = privacy.keyFor(token);
+			if (!key) throw new Error('no device key for this join');
+			const e2ee = (encryption = roomEncryption(key, privacy));
 			const r = (room = new Room({
 				adaptiveStream: true,
 				dynacast: true,
 				webAudioMix: { audioContext: mix },
 				audioCaptureDefaults: settings,
 				audioOutput: outputDeviceId ? { deviceId: outputDeviceId } : undefined,
+				// RED is turned off by livekit-client anyway with E2EE.
 				publishDefaults: { audioPreset: AudioPresets.speech, dtx: true, red: true },
-				reconnectPolicy: voiceReconnectPolicy
+				reconnectPolicy: voiceReconnectPolicy,
+				// Not `encryption:`: it would also encrypt data packets with the media key,
+				// which the key envelopes must travel without.
+				e2ee: e2ee.options
 			}));
+			e2ee.listen(r);
 			// Events of a room this engine already left go nowhere.
 			const to = () => (r === room ? listener : undefined);
 			// Sound is blocked while the mix is not running, too: LiveKit reads the context's
@@ -144,6 +157,8 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 				throw end ? new CallEnded(end) : err;
 			});
 			lastSession = r.localParticipant.sid || lastSession;
+			// Before the microphone is published (VoiceRoom publishes after connect resolves).
+			if (r === room) await e2ee.start(r);
 			emitPeople();
 			reportBlocked();
 		},
@@ -190,6 +205,8 @@ export function createLiveKitEngine(audio: CallAudio): VoiceEngine {
 			const r = room;
 			room = undefined;
 			listener = undefined; // a left call reports nothing more
+			encryption?.stop();
+			encryption = undefined;
 			stopWatchingMix();
 			// A room stuck mid-resume may never finish leaving: a rejoin waits for it a moment,
 			// not for ever (its events already go nowhere).

@@ -1,6 +1,7 @@
 // The narrow seam between the call (VoiceRoom) and the media library. The LiveKit side
 // lives in livekit-engine.ts and is imported on first join only; tests fake this interface.
 import type { CallAudio } from './call-audio.js';
+import type { CallPrivacy } from './e2ee/call-privacy.svelte.js';
 
 export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -84,10 +85,10 @@ export class EngineUnavailable extends Error {
 	}
 }
 
-/** The real factory: livekit-client stays out of the first screen's bundle. */
-export const loadLiveKitEngine = (audio: CallAudio): EngineFactory => () =>
+/** The real factory: livekit-client (and its E2EE worker) stays out of the first screen's bundle. */
+export const loadLiveKitEngine = (audio: CallAudio, privacy: CallPrivacy): EngineFactory => () =>
 	import('./livekit-engine.js').then(
-		(m) => m.createLiveKitEngine(audio),
+		(m) => m.createLiveKitEngine(audio, privacy),
 		(err: unknown) => {
 			throw new EngineUnavailable(err);
 		}

@@ -25,7 +25,7 @@ export interface KeyedPeer {
 
 export interface KeyExchangeLinks {
 	/** Sends one envelope to one participant (reliable data packet). */
-	send(to: string, payload: Uint8Array): Promise<void>;
+	send(to: string, payload: Uint8Array<ArrayBuffer>): Promise<void>;
 	/** Installs a participant's media key (HKDF key material) under a key index. */
 	useKey(did: string, material: CryptoKey, keyIndex: number): void;
 	/** Something the dock shows changed (the code, a key arrived). */
@@ -35,7 +35,7 @@ export interface KeyExchangeLinks {
 export interface KeyExchangeOptions {
 	readonly me: { readonly did: string; readonly key: DeviceKey };
 	readonly room: string;
-	/** The LiveKit room sid: pair keys of one call never open another's envelopes. */
+	/** A name of the call both sides agree on (mixed into every pair key with the room). */
 	readonly call: string;
 	readonly links: KeyExchangeLinks;
 	readonly switchAfterMs?: number;
@@ -86,7 +86,7 @@ export class KeyExchange {
 			const same = this.#index >= 0 && next.size === this.#peers.size && [...next].every(([did, p]) => sameKey(this.#peers.get(did)?.publicKey, p.publicKey));
 			for (const did of this.#peers.keys()) if (!next.has(did) || !sameKey(this.#peers.get(did)?.publicKey, next.get(did)?.publicKey)) this.#keyed.delete(did);
 			this.#peers = next;
-			this.#code = await callCode([{ did: this.#o.me.did, publicKey: this.#o.me.key.publicKey }, ...[...next.values()].flatMap((p) => (p.publicKey ? [{ did: p.did, publicKey: p.publicKey }] : []))]);
+			this.#code = await callCode([{ did: this.#o.me.did, publicKey: this.#o.me.key.publicKey }, ...[...next.values()].map((p) => ({ did: p.did, publicKey: p.publicKey ?? new Uint8Array() }))]);
 			if (!same) await this.#rotate();
 			for (const [from, list] of this.#early) {
 				if (!next.has(from)) continue;
