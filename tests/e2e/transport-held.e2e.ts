@@ -120,7 +120,7 @@ test('signed in, the transport held back: her last known channels and people pai
 
 	transport.hold();
 	const api = apiRequests(page, stack.server);
-	await page.reload();
+	await page.reload({ waitUntil: 'commit' }); // the held chunk's modulepreload would hold Firefox's load event
 	// The list of her last visit, with Alice where she was last seen, greyed and not live.
 	await expect(listStatus(page)).toHaveText('Updating…');
 	await expect(page.locator('ul.channels')).toHaveAttribute('data-source', 'last-known');
@@ -160,7 +160,7 @@ test('a last known list that is too old, or another account’s, is not shown: t
 	transport.hold();
 	// Saved 13 hours ago (the bound is 12): nothing of it shows.
 	await editLastKnown(page, { savedAt: Date.now() - 13 * 60 * 60 * 1000 });
-	await page.reload();
+	await page.reload({ waitUntil: 'commit' }); // the held chunk's modulepreload would hold Firefox's load event
 	await expect(page.getByText('Loading channels…')).toBeVisible();
 	await expect(page.locator('ul.channels')).toHaveCount(0);
 	expect(transport.seen()).toBeGreaterThan(0);
@@ -171,7 +171,7 @@ test('a last known list that is too old, or another account’s, is not shown: t
 	await lastKnownHasAliceInLobbyOrNot(page);
 	transport.hold();
 	await editLastKnown(page, { savedAt: Date.now(), did: 'did:plc:someoneelse' });
-	await page.reload();
+	await page.reload({ waitUntil: 'commit' }); // the held chunk's modulepreload would hold Firefox's load event
 	await expect(page.getByText('Loading channels…')).toBeVisible();
 	await expect(page.locator('ul.channels')).toHaveCount(0);
 	await transport.release();
