@@ -65,7 +65,7 @@ describe('loadConfig values', () => {
       MICROCLIMATE_LIVEKIT_URL: 'ws://127.0.0.1:7880',
       MICROCLIMATE_LIVEKIT_API_KEY: 'key',
       MICROCLIMATE_LIVEKIT_API_SECRET: 'secret',
-      MICROCLIMATE_CHANNELS: '[{"id":"general","name":" General "}]',
+      MICROCLIMATE_CHANNELS: '[{"id":"general","name":" General "},{"id":"stage","name":"Stage","max":20}]',
       MICROCLIMATE_WEBHOOK_PORT: '0',
       MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '60',
       MICROCLIMATE_RECONCILE_INTERVAL_MS: '250',
@@ -81,7 +81,7 @@ describe('loadConfig values', () => {
     expect(c.plcUrl).toBe('http://127.0.0.1:2582');
     expect(c.dataDir).toBe('/var/lib/mc');
     expect(c.livekit.url).toBe('ws://127.0.0.1:7880');
-    expect(c.channels).toEqual([{ id: 'general', name: 'General' }]);
+    expect(c.channels).toEqual([{ id: 'general', name: 'General' }, { id: 'stage', name: 'Stage', max: 20 }]);
   });
 });
 
@@ -112,6 +112,8 @@ describe('loadConfig refuses bad values, naming the variable', () => {
     ['MICROCLIMATE_CHANNELS', { MICROCLIMATE_CHANNELS: '[{"id":"a","name":""}]' }],
     ['MICROCLIMATE_CHANNELS', { MICROCLIMATE_CHANNELS: '[{"id":"a","name":"A"},{"id":"a","name":"B"}]' }],
     ['MICROCLIMATE_CHANNELS', { MICROCLIMATE_CHANNELS: '[null]' }],
+    ['MICROCLIMATE_CHANNELS', { MICROCLIMATE_CHANNELS: '[{"id":"a","name":"A","max":-1}]' }],
+    ['MICROCLIMATE_CHANNELS', { MICROCLIMATE_CHANNELS: '[{"id":"a","name":"A","max":"20"}]' }],
   ];
 
   it.each(cases)('%s in %j', (variable, env) => {

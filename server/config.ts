@@ -20,7 +20,7 @@
 // | MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL      | 100 (0 = no limit)                       | People per voice channel (README, Crowds)
 // | MICROCLIMATE_LIVEKIT_URL                       | unset                                    | LiveKit URL given to clients (ws:, wss:, http:, https:)
 // | MICROCLIMATE_LIVEKIT_API_KEY / _API_SECRET     | unset                                    | LiveKit key pair for room tokens (both or neither)
-// | MICROCLIMATE_CHANNELS                          | Lobby, Music, Quiet room                 | JSON [{"id":"lobby","name":"Lobby"}, ...], display order
+// | MICROCLIMATE_CHANNELS                          | Lobby, Music, Quiet room                 | JSON [{"id":"lobby","name":"Lobby"}, ...], display order; optional "max" per channel
 // | MICROCLIMATE_SESSION_KEY_JWK                   | unset (generated into the data dir)      | ES256 private JWK that signs session JWTs (one server)
 // | MICROCLIMATE_SESSION_KEYS                      | unset                                    | Replicas: JSON key set [jwk, ...] or {"keys":[...]}, each with a
 // |                                                |                                          | kid; the first signs, all verify (rotation: identity/session-keys.ts)
@@ -62,6 +62,8 @@ export interface ChannelConfig {
   readonly name: string;
   /** End-to-end encrypted calls (default on); `"e2ee": false` in MICROCLIMATE_CHANNELS turns it off. */
   readonly e2ee?: boolean;
+  /** People in this channel at most, instead of MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL (0 = no limit). */
+  readonly max?: number;
 }
 
 export interface LiveKitConfig {
@@ -244,7 +246,7 @@ function readChannels(env: Env): ChannelConfig[] {
   if (!Array.isArray(parsed) || parsed.length === 0) throw new ConfigError(name, 'expected a non-empty JSON array of {id, name}');
   const seen = new Set<string>();
   return parsed.map((item: unknown, i) => {
-    const { id, name: title, e2ee } = (item ?? {}) as Record<string, unknown>;
+    const { id, name: title, e2ee, max } = (item ?? {}) as Record<string, unknown>;
     if (typeof id !== 'string' || !CHANNEL_ID.test(id)) {
       throw new ConfigError(name, `channel ${i}: id must be 1-63 of a-z, 0-9, "-" (got ${JSON.stringify(id)})`);
     }
@@ -254,6 +256,9 @@ function readChannels(env: Env): ChannelConfig[] {
     if (seen.has(id)) throw new ConfigError(name, `channel id "${id}" appears twice`);
     if (e2ee !== undefined && typeof e2ee !== 'boolean') throw new ConfigError(name, `channel "${id}": e2ee must be true or false`);
     seen.add(id);
-    return e2ee === false ? { id, name: title.trim(), e2ee } : { id, name: title.trim() };
+    if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 0 || max > 10000)) {
+      throw new ConfigError(name, `channel "${id}": max must be a whole number of people from 0 (no limit) to 10000 (got ${JSON.stringify(max)})`);
+    }
+    return { id, name: title.trim(), ...(e2ee === false ? { e2ee } : {}), ...(max !== undefined ? { max } : {}) };
   });
 }

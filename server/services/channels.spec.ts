@@ -18,7 +18,15 @@ async function codeOf(call: Promise<unknown>): Promise<{ code: Code; message: st
 
 let t: Awaited<ReturnType<typeof startVoiceServer>>;
 beforeAll(async () => {
-  t = await startVoiceServer({ MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '120', MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL: '2' });
+  t = await startVoiceServer({
+    MICROCLIMATE_CHANNEL_TOKEN_TTL_SECONDS: '120',
+    MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL: '2',
+    MICROCLIMATE_CHANNELS: JSON.stringify([
+      { id: 'lobby', name: 'Lobby' },
+      { id: 'music', name: 'Music', max: 3 },
+      { id: 'quiet-room', name: 'Quiet room' },
+    ]),
+  });
 });
 afterAll(async () => {
   await t.server.close();
@@ -86,6 +94,17 @@ describe('GetChannelToken', () => {
     // LiveKit enforces the cap too when this join creates the room.
     expect(claims.roomConfig).toMatchObject({ maxParticipants: 2 });
     await occupancy.clear('quiet-room');
+  });
+
+  it("a channel's own max replaces the server's: Music holds 3 where the others hold 2", async () => {
+    const occupancy = t.server.occupancy;
+    await occupancy.seat('music', { did: 'did:plc:bob', handle: 'bob.test', muted: false, sid: 'PA_b' });
+    await occupancy.seat('music', { did: 'did:plc:carol', handle: 'carol.test', muted: false, sid: 'PA_c' });
+    // Two inside fill any other channel here; Music lets a third in, and LiveKit is told 3.
+    const res = await t.client.getChannelToken({ channelId: 'music' }, authed);
+    const claims = await new TokenVerifier(TEST_KEY, TEST_SECRET).verify(res.token);
+    expect(claims.roomConfig).toMatchObject({ maxParticipants: 3 });
+    await occupancy.clear('music');
   });
 
   it('an automatic rejoin never takes the call from another device (ALREADY_EXISTS, no call ended); its own lost session does not stop it', async () => {

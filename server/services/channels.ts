@@ -65,7 +65,7 @@ export function channelsService(config: ServerConfig, deps: ChannelsDeps): Servi
       if (req.rejoin && !rejoinAllowed(occupancy, session.did, req.rejoin.lostSession)) {
         throw new ConnectError('you are in a call on another device: an automatic rejoin does not take it over', Code.AlreadyExists);
       }
-      const max = config.maxParticipantsPerChannel;
+      const max = channel.max ?? config.maxParticipantsPerChannel;
       // Someone already inside (a reconnect, a second tab) may always get a fresh token.
       if (max > 0 && !(await deps.cap(channel.id, session.did, max))) {
         // The details (the channel, the limit it hit) tell the app this is a full channel, not a rate limit.

@@ -8,6 +8,7 @@ import { test, expect } from './fixtures.ts';
 import { E2E_MAX_PER_CHANNEL } from './global-setup.ts';
 import { account, signIn, type Account } from './sign-in.ts';
 import { installAudioProbes } from './voice-audio.ts';
+import { joinCrowd, type RtcCrowd } from '../../bench/crowd/rtc-people.ts';
 
 const CHANNEL = 'quiet-room';
 const NAME = 'Quiet room';
@@ -66,5 +67,76 @@ test.describe('a full channel', () => {
 		await late.page.waitForTimeout(4000);
 		expect(asked).toHaveLength(1);
 		await expect(card(people[0]!.page).locator('.person')).toHaveCount(2);
+	});
+});
+
+// A crowd (issue 27, item 2), against the real stack: 11 people made on the stack's PDS, signed
+// in through the API server and joined to LiveKit with @livekit/rtc-node (bench/crowd/
+// rtc-people.ts), 4 speaking a tone pattern and 7 listening with no microphone. Alice makes 12.
+test.describe('a crowd in Lobby', () => {
+	let crowd: RtcCrowd | undefined;
+	let alice: { context: BrowserContext; page: Page } | undefined;
+
+	test.afterAll(async () => {
+		await alice?.context.close();
+		await crowd?.close();
+	});
+
+	test('speakers first, listeners summarised as "and 7 listening", and the crowd speaking changes no row of anyone else', async ({ browser, stack }, info) => {
+		test.setTimeout(240_000);
+		crowd = await joinCrowd({ pds: stack.pds, server: stack.server, channelId: 'lobby', speakers: 4, listeners: 7 });
+		alice = await person(browser, stack.app, account(stack, 'alice.test'));
+		const { page } = alice;
+		const lobby = page.locator('[data-channel="lobby"]');
+		await expect(page.getByTestId('directory-status')).toHaveText('Live');
+		// Before she joins: the server's list, 4 speakers shown, the 7 muted summarised.
+		await expect(lobby.getByRole('list', { name: 'Speaking in Lobby' }).locator('.person')).toHaveCount(4);
+		await expect(lobby.getByRole('button', { name: 'and 7 listening' })).toHaveAttribute('aria-expanded', 'false');
+		await expect(lobby.locator('.person')).toHaveCount(4);
+
+		await lobby.getByRole('button', { name: /Lobby/ }).first().click();
+		await expect(page.getByTestId('call-status')).toHaveText('Connected');
+		const speaking = lobby.getByRole('list', { name: 'Speaking in Lobby' });
+		// She is a speaker (her microphone is open), the first row.
+		await expect(speaking.locator('.person')).toHaveCount(5);
+		await expect(speaking.locator('.person').first()).toContainText('(you)');
+		const listening = lobby.getByRole('button', { name: 'and 7 listening' });
+		await listening.click();
+		await expect(listening).toHaveAttribute('aria-expanded', 'true');
+		const listeners = lobby.getByRole('list', { name: 'Listening in Lobby' }).locator('.person');
+		await expect(listeners).toHaveCount(7);
+		for (const p of crowd.people) {
+			const row = lobby.locator(`.person[data-did="${p.did}"]`);
+			await expect(row).toHaveAttribute('data-muted', p.speaker ? 'false' : 'true');
+		}
+		const speakerDids = crowd.people.filter((p) => p.speaker).map((p) => p.did);
+		for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 900 }]] as const) {
+			await page.setViewportSize(viewport);
+			await page.screenshot({ path: info.outputPath(`crowd-${size}.png`), fullPage: true });
+		}
+		await page.setViewportSize({ width: 390, height: 844 });
+
+		// 6 s of the crowd speaking: every change to the listeners' rows and to the speakers' rows
+		// is recorded. The speakers' rows change (their speaking flag comes and goes); nobody else's do.
+		const seen = await page.evaluate(
+			async ({ speakers }) => {
+				const changes = { listeners: [] as string[], speakers: 0 };
+				const rows = [...document.querySelectorAll<HTMLElement>('[data-channel="lobby"] .person')];
+				for (const row of rows) {
+					const did = row.dataset.did!;
+					const isSpeaker = speakers.includes(did);
+					if (!isSpeaker && !row.textContent?.includes('(you)')) {
+						new MutationObserver((records) => changes.listeners.push(...records.map((r) => `${did} ${r.type} ${r.attributeName ?? ''}`))).observe(row, { subtree: true, attributes: true, childList: true, characterData: true });
+					} else if (isSpeaker) {
+						new MutationObserver((records) => (changes.speakers += records.length)).observe(row, { subtree: true, attributes: true, childList: true, characterData: true });
+					}
+				}
+				await new Promise((r) => setTimeout(r, 6000));
+				return changes;
+			},
+			{ speakers: speakerDids }
+		);
+		expect(seen.speakers).toBeGreaterThan(0);
+		expect(seen.listeners).toEqual([]);
 	});
 });

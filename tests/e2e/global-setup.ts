@@ -21,9 +21,17 @@ export const E2E_SESSION_TTL_SECONDS = 10;
  */
 export const E2E_MAX_PER_CHANNEL = 2;
 
+/** Lobby alone holds more (its own max in MICROCLIMATE_CHANNELS): crowd.e2e.ts seats 12 there. */
+export const E2E_LOBBY_MAX = 16;
+
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
 	process.env.MICROCLIMATE_SESSION_TTL_SECONDS = String(E2E_SESSION_TTL_SECONDS);
 	process.env.MICROCLIMATE_MAX_PARTICIPANTS_PER_CHANNEL = String(E2E_MAX_PER_CHANNEL);
+	process.env.MICROCLIMATE_CHANNELS = JSON.stringify([
+		{ id: 'lobby', name: 'Lobby', max: E2E_LOBBY_MAX },
+		{ id: 'music', name: 'Music' },
+		{ id: 'quiet-room', name: 'Quiet room' }
+	]);
 	const engines = selectedEngines();
 	// Fail before the stack starts when a browser is missing and can't be installed.
 	// The Chromium project also runs the Chromium <-> Firefox call (cross-engine.both.e2e.ts).
