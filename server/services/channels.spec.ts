@@ -104,6 +104,9 @@ describe('GetChannelToken', () => {
     const res = await t.client.getChannelToken({ channelId: 'music' }, authed);
     const claims = await new TokenVerifier(TEST_KEY, TEST_SECRET).verify(res.token);
     expect(claims.roomConfig).toMatchObject({ maxParticipants: 3 });
+    // The list says what each holds, so a client marks Music full at 3, not at the server's 2.
+    const { channels } = await t.client.listChannels({}, authed);
+    expect(Object.fromEntries(channels.map((c) => [c.id, c.maxParticipants]))).toEqual({ lobby: 2, music: 3, 'quiet-room': 2 });
     await occupancy.clear('music');
   });
 

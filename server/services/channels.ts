@@ -33,16 +33,18 @@ export interface ChannelsDeps {
 export function channelsService(config: ServerConfig, deps: ChannelsDeps): ServiceImpl<typeof ChannelsService> {
   const { occupancy, rooms } = deps;
   const seen = deps.profiles ? profiledOccupancy(occupancy, deps.profiles) : occupancy;
+  // Each channel listed with the limit it holds (its own, else the server's), so a list marks it full.
+  const listed = config.channels.map((c) => ({ ...c, max: c.max ?? config.maxParticipantsPerChannel }));
   return {
     listChannels() {
-      return { channels: channelList(config.channels, seen) };
+      return { channels: channelList(listed, seen) };
     },
     async *watchChannels(_req, context) {
       const session = sessionOf(context);
       const release = await deps.streams.open(session.did); // before any work: a refusal costs nothing
       const lifetime = untilSessionEnds(context.signal, session.expiresAt);
       try {
-        yield* watchChannels(config.channels, seen, lifetime.signal, deps.watch);
+        yield* watchChannels(listed, seen, lifetime.signal, deps.watch);
       } finally {
         lifetime.dispose();
         release();

@@ -32,7 +32,13 @@ export const DEFAULT_WATCH_TUNING: WatchTuning = { heartbeatMs: 15_000, queueLim
 
 /** Channels in display order with their people in join order (ListChannels and snapshots). */
 export function channelList(channels: readonly ChannelConfig[], occupancy: Pick<OccupancyView, 'participants'>) {
-  return channels.map((c) => ({ id: c.id, name: c.name, participants: occupancy.participants(c.id), e2ee: c.e2ee !== false }));
+  return channels.map((c) => ({
+    id: c.id,
+    name: c.name,
+    participants: occupancy.participants(c.id),
+    e2ee: c.e2ee !== false,
+    ...(c.max !== undefined ? { maxParticipants: c.max } : {}),
+  }));
 }
 
 function toMessage(e: OccupancyEvent): WatchMessage {

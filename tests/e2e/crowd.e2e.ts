@@ -93,6 +93,11 @@ test.describe('a crowd in Lobby', () => {
 		await expect(lobby.getByRole('list', { name: 'Speaking in Lobby' }).locator('.person')).toHaveCount(4);
 		await expect(lobby.getByRole('button', { name: 'and 7 listening' })).toHaveAttribute('aria-expanded', 'false');
 		await expect(lobby.locator('.person')).toHaveCount(4);
+		// Lobby holds 16 here (its own "max"), the server 2 a channel: with 11 inside it is not
+		// full, once the server's limits have arrived too (the same answer as its name, the title).
+		await expect(page).toHaveTitle('Microclimate Local');
+		await expect(lobby).not.toHaveAttribute('data-full');
+		await expect(lobby.locator('.action')).not.toHaveText('Full');
 
 		await lobby.getByRole('button', { name: /Lobby/ }).first().click();
 		await expect(page.getByTestId('call-status')).toHaveText('Connected');

@@ -19,10 +19,14 @@ export interface ChannelView {
 	id: string;
 	name: string;
 	people: Person[];
+	/** People it holds at most (0: no limit); unknown from a server that does not say. */
+	max?: number;
 }
 
 function fromChannel(c: Channel): ChannelView {
-	return { id: c.id, name: c.name, people: c.participants.map(personOf) };
+	const view: ChannelView = { id: c.id, name: c.name, people: c.participants.map(personOf) };
+	if (c.maxParticipants !== undefined) view.max = c.maxParticipants;
+	return view;
 }
 
 function withPeople(list: ChannelView[], channelId: string, change: (people: Person[]) => Person[]): ChannelView[] {

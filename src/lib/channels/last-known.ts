@@ -104,7 +104,9 @@ export class LastKnownWriter {
 }
 
 function copyChannel(c: ChannelView): ChannelView {
-	return { id: c.id, name: c.name, people: c.people.map(copyPerson) };
+	const copy: ChannelView = { id: c.id, name: c.name, people: c.people.map(copyPerson) };
+	if (typeof c.max === 'number') copy.max = c.max;
+	return copy;
 }
 
 function copyPerson(p: Person): Person {
@@ -122,7 +124,8 @@ function isPerson(v: unknown): v is Person {
 function isChannel(v: unknown): v is ChannelView {
 	if (typeof v !== 'object' || v === null) return false;
 	const c = v as Record<string, unknown>;
-	return isString(c.id) && isString(c.name) && Array.isArray(c.people) && c.people.every(isPerson);
+	const max = c.max === undefined || (typeof c.max === 'number' && Number.isInteger(c.max) && c.max >= 0);
+	return isString(c.id) && isString(c.name) && Array.isArray(c.people) && c.people.every(isPerson) && max;
 }
 
 function isRecord(v: unknown): v is LastKnownRecord {
