@@ -105,6 +105,9 @@ test.describe('a crowd in Lobby', () => {
 		// She is a speaker (her microphone is open), the first row.
 		await expect(speaking.locator('.person')).toHaveCount(5);
 		await expect(speaking.locator('.person').first()).toContainText('(you)');
+		// The crowd's apps exchange no call keys (rtc-node, no E2EE): the dock says so in one
+		// line, not eleven that would cover the list.
+		await expect(page.getByTestId('waiting-key')).toHaveText(/^Waiting for keys from \S+, \S+ and 9 others…$/);
 		const listening = lobby.getByRole('button', { name: 'and 7 listening' });
 		await listening.click();
 		await expect(listening).toHaveAttribute('aria-expanded', 'true');
