@@ -2,10 +2,11 @@
 // Firefox) hear each other; a third participant that the test joins itself, with a token it
 // mints and no key, receives LiveKit's packets but not the tone (the SFU carries ciphertext);
 // the call code is the same on both screens and changes when someone joins or leaves.
+import { createECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { AccessToken } from 'livekit-server-sdk';
+import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { test, expect } from './fixtures.ts';
 import { account, signIn } from './sign-in.ts';
 import { installAudioProbes, nearTone, receivedPeak } from './voice-audio.ts';
@@ -22,6 +23,35 @@ async function person(browser: Browser, handle: string, tone: number): Promise<{
 	const page = await context.newPage();
 	await signIn(page, account(stack, handle));
 	return { context, page };
+}
+
+/**
+ * A split view: everything LiveKit's signalling tells this context about participants' public
+ * keys (attribute "e2ee.pk", base64url of a 65-byte point, inside protobuf) is swapped for one
+ * other valid P-256 key of the same length, as a server showing one person different keys would.
+ */
+async function showOtherKeys(context: BrowserContext): Promise<void> {
+	const ecdh = createECDH('prime256v1');
+	ecdh.generateKeys();
+	const other = Buffer.from(ecdh.getPublicKey().toString('base64url'));
+	const name = Buffer.from('e2ee.pk');
+	await context.routeWebSocket(
+		(url) => url.pathname.startsWith('/rtc'),
+		(ws) => {
+			const server = ws.connectToServer();
+			ws.onMessage((m) => server.send(m));
+			server.onMessage((m) => {
+				if (typeof m === 'string') return ws.send(m);
+				const out = Buffer.from(m);
+				// map entry: key "e2ee.pk", then field 2 (0x12), its length, the value
+				for (let at = out.indexOf(name); at >= 0; at = out.indexOf(name, at + 1)) {
+					const v = at + name.length;
+					if (out[v] === 0x12 && out[v + 1] === other.length) other.copy(out, v + 2);
+				}
+				ws.send(out);
+			});
+		}
+	);
 }
 
 const lobby = (page: Page) => page.locator('[data-channel="lobby"]');
@@ -97,6 +127,56 @@ function overheard(page: Page, tones: number[]): Promise<{ packets: number; prom
 	}, tones);
 }
 
+/**
+ * When (performance.now() of the page) `tone` first arrives on a track the page receives: an
+ * FFT of 2048 points (43 ms at 48 kHz) on every received audio track, looked at every 20 ms,
+ * the tone's bin the loudest and above -60 dB three looks in a row (the first look counts).
+ * Start it before the Join click; it watches tracks as they appear. -1 after 15 s without.
+ */
+function toneArrival(page: Page, tone: number): Promise<number> {
+	return page.evaluate(
+		(tone) =>
+			new Promise<number>((resolve) => {
+				const ctx = new AudioContext();
+				const seen = new Set<MediaStreamTrack>();
+				const analysers: AnalyserNode[] = [];
+				const start = performance.now();
+				let first = -1;
+				let inRow = 0;
+				const done = (at: number) => void ctx.close().then(() => resolve(at));
+				const tick = () => {
+					for (const pc of window.__pcs)
+						for (const r of pc.connectionState === 'closed' ? [] : pc.getReceivers()) {
+							const t = r.track;
+							if (t.kind !== 'audio' || t.readyState !== 'live' || seen.has(t)) continue;
+							seen.add(t);
+							const a = ctx.createAnalyser();
+							a.fftSize = 2048;
+							a.smoothingTimeConstant = 0;
+							ctx.createMediaStreamSource(new MediaStream([t])).connect(a);
+							analysers.push(a);
+						}
+					const now = performance.now();
+					const found = analysers.some((a) => {
+						const bins = new Float32Array(a.frequencyBinCount);
+						a.getFloatFrequencyData(bins);
+						let best = 0;
+						bins.forEach((db, i) => db > bins[best]! && (best = i));
+						return bins[best]! > -60 && Math.abs((best * ctx.sampleRate) / a.fftSize - tone) <= ctx.sampleRate / a.fftSize;
+					});
+					if (found) {
+						if (inRow++ === 0) first = now;
+						if (inRow >= 3) return done(first);
+					} else inRow = 0;
+					if (now - start > 15_000) return done(-1);
+					setTimeout(tick, 20);
+				};
+				void ctx.resume().then(tick);
+			}),
+		tone
+	);
+}
+
 test.describe.configure({ mode: 'serial' });
 
 test.describe('end-to-end encrypted calls', () => {
@@ -104,14 +184,23 @@ test.describe('end-to-end encrypted calls', () => {
 	let bob: { context: BrowserContext; page: Page };
 	let eve: { context: BrowserContext; page: Page } | undefined;
 
+	const rooms = new RoomServiceClient(stack.livekit.httpUrl, stack.livekit.apiKey, stack.livekit.apiSecret);
+
 	test.beforeAll(async ({ browser }) => {
 		test.setTimeout(90_000);
+		// The e2e stack caps a channel at two people (global-setup.ts), in the API server and in
+		// the LiveKit room its first token creates. The test's own participants (eve) are a third,
+		// joining LiveKit directly: the test makes the room itself first, without the cap (the
+		// API server's own cap still counts alice and bob only).
+		await rooms.deleteRoom('lobby').catch(() => {});
+		await rooms.createRoom({ name: 'lobby', maxParticipants: 0, emptyTimeout: 600, departureTimeout: 600 });
 		alice = await person(browser, 'alice.test', ALICE);
 		bob = await person(browser, 'bob.test', BOB);
 	});
 
 	test.afterAll(async () => {
 		for (const p of [alice, bob, eve]) await p?.context.close();
+		await rooms.deleteRoom('lobby').catch(() => {}); // the next file's lobby has the stack's cap again
 	});
 
 	test('alice and bob hear each other’s tone through encrypted media, and see the same call code with a lock', async () => {
@@ -178,7 +267,38 @@ test.describe('end-to-end encrypted calls', () => {
 		expect(await code(alice.page).textContent()).not.toBe(two);
 		await expect.poll(() => receivedPeak(bob.page), { timeout: 15_000, intervals: [200] }).toBeCloseTo(ALICE, -1);
 	});
+
+	test('a late joiner hears alice within 2 s of clicking Join', async () => {
+		await bob.page.getByRole('button', { name: 'Leave channel' }).click();
+		await expect(lobby(bob.page).getByRole('button', { name: /Lobby/ })).toBeVisible();
+		await expect.poll(async () => nearTone(await receivedPeak(bob.page), ALICE)).toBe(false);
+		const heard = toneArrival(bob.page, ALICE);
+		const clicked = await bob.page.evaluate(() => performance.now());
+		await lobby(bob.page).getByRole('button', { name: /Lobby/ }).click();
+		const ms = (await heard) - clicked;
+		console.log(`[e2ee] late joiner: alice's tone ${ms.toFixed(0)} ms after Join`);
+		expect(ms).toBeGreaterThan(0);
+		expect(ms).toBeLessThan(2000);
+	});
+
+	test('a split view: bob shown another public key for alice gets a different call code than alice', async () => {
+		await bob.page.getByRole('button', { name: 'Leave channel' }).click();
+		await expect(lobby(bob.page).getByRole('button', { name: /Lobby/ })).toBeVisible();
+		await expect(alice.page.getByTestId('waiting-key')).toHaveCount(0);
+		const alone = (await code(alice.page).textContent())!;
+		await showOtherKeys(bob.context);
+		await lobby(bob.page).getByRole('button', { name: /Lobby/ }).click();
+		await expect(bob.page.getByTestId('call-status')).toHaveText('Connected');
+		await expect(code(alice.page)).not.toHaveText(alone); // alice sees bob
+		await expect(code(bob.page)).toHaveText(/^\d{5}( \d{5}){5}$/);
+		// Neither opens the other's envelopes (each sealed for a key the other does not hold): both wait.
+		await expect(bob.page.getByTestId('waiting-key')).toHaveText(/Waiting for .+’s key…/);
+		const [a, b] = [(await code(alice.page).textContent())!, (await code(bob.page).textContent())!];
+		console.log(`[e2ee] split view: alice ${a}, bob ${b}`);
+		expect(b).not.toBe(a);
+	});
 });
+
 
 test('a browser that cannot encrypt media says so on Join and asks the server for nothing (no plain fallback)', async ({ browser }) => {
 	const context = await browser.newContext({ baseURL: stack.app, permissions: ['microphone'], viewport: { width: 390, height: 844 } });
