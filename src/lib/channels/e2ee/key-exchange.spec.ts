@@ -114,6 +114,43 @@ describe('the key exchange of an encrypted call', () => {
 		expect(carol.keys.get(afterLeave)).toBeUndefined();
 	});
 
+	it('back after a lost connection, a rekey gives the others her key again (they saw her leave and dropped it)', async () => {
+		const c = call();
+		const alice = await c.add('did:plc:alice');
+		const bob = await c.add('did:plc:bob');
+		await c.settle();
+		expect(bob.x.waitingFor).toEqual([]);
+		// Alice was offline long enough for LiveKit to drop her: bob saw her leave and come back
+		// (same key, same token); from her side nobody changed.
+		await bob.x.setPeople([{ did: bob.did, publicKey: bob.key.publicKey }]);
+		await bob.x.setPeople(c.list());
+		await c.drain();
+		expect(bob.x.waitingFor).toEqual(['did:plc:alice']);
+		await alice.x.rekey();
+		await c.drain();
+		expect(bob.x.waitingFor).toEqual([]);
+		const now = `did:plc:alice#${alice.x.keyIndex}`;
+		expect(bob.keys.get(now)).toBe(alice.keys.get(now));
+	});
+
+	it('a rejoin’s envelope that arrives while its sender’s last key is still listed opens once the new key is', async () => {
+		const c = call();
+		const alice = await c.add('did:plc:alice');
+		const bob = await c.add('did:plc:bob');
+		await c.settle();
+		// Alice rejoins with a new device key; bob still lists her old one when her envelope lands.
+		const alice2 = await c.add('did:plc:alice');
+		await alice2.x.setPeople(c.list());
+		await c.drain();
+		expect(bob.x.waitingFor).toEqual([]); // still keyed under her old join
+		await bob.x.setPeople(c.list()); // now her new key
+		await c.drain();
+		expect(bob.x.waitingFor).toEqual([]);
+		const first = `did:plc:alice#${alice2.x.keyIndex}`;
+		expect(bob.keys.get(first)).toBe(alice2.keys.get(first));
+		expect(alice.did).toBe(alice2.did);
+	});
+
 	it('a sender switches to a new key only a moment after sending it (the first key at once)', async () => {
 		const c = call();
 		const alice = await c.add('did:plc:alice');

@@ -88,11 +88,25 @@ export class KeyExchange {
 			this.#peers = next;
 			this.#code = await callCode([{ did: this.#o.me.did, publicKey: this.#o.me.key.publicKey }, ...[...next.values()].map((p) => ({ did: p.did, publicKey: p.publicKey ?? new Uint8Array() }))]);
 			if (!same) await this.#rotate();
-			for (const [from, list] of this.#early) {
+			// A copy: what still does not open goes back into #early for the next change.
+			for (const [from, list] of [...this.#early]) {
 				if (!next.has(from)) continue;
 				this.#early.delete(from);
 				for (const payload of list) await this.#receive(from, payload);
 			}
+			this.#o.links.changed();
+		});
+	}
+
+	/**
+	 * A fresh key sent to everyone, with nobody changed: after our own connection came back
+	 * (LiveKit's full reconnect), the others may have seen us leave and dropped our key, and
+	 * envelopes sent while we were away were lost.
+	 */
+	rekey(): Promise<void> {
+		return this.#serially(async () => {
+			if (this.#index < 0 || this.#closed) return;
+			await this.#rotate();
 			this.#o.links.changed();
 		});
 	}
@@ -112,8 +126,7 @@ export class KeyExchange {
 		const peer = this.#peers.get(from);
 		if (!peer?.publicKey) {
 			// Their join (and key) may reach us after their first envelope: kept until it does.
-			const list = this.#early.get(from) ?? [];
-			this.#early.set(from, [...list, payload].slice(-KEY_RING));
+			this.#stash(from, payload);
 			return;
 		}
 		const envelope = parse(payload);
@@ -121,12 +134,24 @@ export class KeyExchange {
 		const box = fromBase64Url(envelope.box);
 		if (!box) return;
 		const mediaKey = await open(await this.#pairKey(peer.did, peer.publicKey), box, from, this.#o.me.did, envelope.i);
-		if (!mediaKey || this.#closed) return;
+		if (this.#closed) return;
+		if (!mediaKey) {
+			// Sealed to a key of theirs we do not hold yet: a rejoin's first envelope can arrive
+			// while we still list their last join's key (same DID). Kept, like an early one, and
+			// tried again when their key changes; anything else never opens and ages out.
+			this.#stash(from, payload);
+			return;
+		}
 		this.#o.links.useKey(from, await importMaterial(mediaKey), envelope.i);
 		if (!this.#keyed.has(from)) {
 			this.#keyed.add(from);
 			this.#o.links.changed();
 		}
+	}
+
+	#stash(from: string, payload: Uint8Array): void {
+		const list = this.#early.get(from) ?? [];
+		this.#early.set(from, [...list, payload].slice(-KEY_RING));
 	}
 
 	async #rotate(): Promise<void> {
