@@ -24,8 +24,8 @@ function call(room = 'lobby', sid = 'RM_1') {
 	const people = new Map<string, Person>();
 	const sent: { from: string; to: string; payload: Uint8Array }[] = [];
 	const pending: Promise<unknown>[] = [];
-	async function add(did: string): Promise<Person> {
-		const key = await makeDeviceKey();
+	async function add(did: string, known?: DeviceKey): Promise<Person> {
+		const key = known ?? (await makeDeviceKey());
 		const p: Person = {
 			did,
 			key,
@@ -149,6 +149,26 @@ describe('the key exchange of an encrypted call', () => {
 		const first = `did:plc:alice#${alice2.x.keyIndex}`;
 		expect(bob.keys.get(first)).toBe(alice2.keys.get(first));
 		expect(alice.did).toBe(alice2.did);
+	});
+
+	it('a key sent before its person could receive it reaches them once their first key arrives', async () => {
+		const c = call();
+		const alice = await c.add('did:plc:alice');
+		// Alice lists bob before he is back in the room: LiveKit drops her envelope to him.
+		const bobKey = await makeDeviceKey();
+		await alice.x.setPeople([...c.list(), { did: 'did:plc:bob', publicKey: bobKey.publicKey }]);
+		await c.drain();
+		expect(c.sent.filter((s) => s.to === 'did:plc:bob')).toHaveLength(1);
+		const bob = await c.add('did:plc:bob', bobKey);
+		await bob.x.setPeople(c.list());
+		await c.drain();
+		expect(bob.x.waitingFor).toEqual([]);
+		expect(alice.x.waitingFor).toEqual([]);
+		const now = `did:plc:alice#${alice.x.keyIndex}`;
+		expect(bob.keys.get(now)).toBe(alice.keys.get(now));
+		// Her lost one, bob's first, then each once more on the other's first key: no loop.
+		await c.drain();
+		expect(c.sent.length).toBe(4);
 	});
 
 	it('a sender switches to a new key only a moment after sending it (the first key at once)', async () => {

@@ -55,6 +55,8 @@ export class KeyExchange {
 	#keyed = new Set<string>();
 	#early = new Map<string, Uint8Array[]>();
 	#index = -1;
+	/** Our newest media key (index #index), kept to send again to someone whose first key just arrived. */
+	#latest: Uint8Array<ArrayBuffer> | undefined;
 	#code = '';
 	#queue: Promise<unknown> = Promise.resolve();
 	#timers = new Set<ReturnType<typeof setTimeout>>();
@@ -146,6 +148,10 @@ export class KeyExchange {
 		if (!this.#keyed.has(from)) {
 			this.#keyed.add(from);
 			this.#o.links.changed();
+			// Their first key: ours may have been sent before they could receive it (LiveKit
+			// drops data for someone not yet back in the room), so it goes to them once more.
+			// They do the same on our first key, at most once each: no loop.
+			await this.#sendLatest(peer);
 		}
 	}
 
@@ -154,19 +160,24 @@ export class KeyExchange {
 		this.#early.set(from, [...list, payload].slice(-KEY_RING));
 	}
 
+	async #send(p: KeyedPeer, mediaKey: Uint8Array<ArrayBuffer>, index: number): Promise<void> {
+		if (!p.publicKey) return; // nobody can seal to them: they show as waiting for keys
+		const box = await seal(await this.#pairKey(p.did, p.publicKey), mediaKey, this.#o.me.did, p.did, index);
+		const envelope: Envelope = { v: 1, to: p.did, i: index, box: toBase64Url(box) };
+		await this.#o.links.send(p.did, new TextEncoder().encode(JSON.stringify(envelope))).catch(() => {});
+	}
+
+	async #sendLatest(p: KeyedPeer): Promise<void> {
+		if (this.#latest && this.#peers.get(p.did) === p) await this.#send(p, this.#latest, this.#index);
+	}
+
 	async #rotate(): Promise<void> {
 		const first = this.#index < 0;
 		const index = (this.#index = (this.#index + 1) % KEY_RING);
 		const mediaKey = crypto.getRandomValues(new Uint8Array(MEDIA_KEY_BYTES));
+		this.#latest = mediaKey;
 		const material = await importMaterial(mediaKey);
-		await Promise.all(
-			[...this.#peers.values()].map(async (p) => {
-				if (!p.publicKey) return; // nobody can seal to them: they show as waiting for keys
-				const box = await seal(await this.#pairKey(p.did, p.publicKey), mediaKey, this.#o.me.did, p.did, index);
-				const envelope: Envelope = { v: 1, to: p.did, i: index, box: toBase64Url(box) };
-				await this.#o.links.send(p.did, new TextEncoder().encode(JSON.stringify(envelope))).catch(() => {});
-			})
-		);
+		await Promise.all([...this.#peers.values()].map((p) => this.#send(p, mediaKey, index)));
 		// Alone in the call, or the first key: nobody could be listening to an older one.
 		if (first || this.#peers.size === 0) return this.#o.links.useKey(this.#o.me.did, material, index);
 		const timer = setTimeout(() => {
