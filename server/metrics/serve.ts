@@ -2,13 +2,10 @@
 // (MICROCLIMATE_METRICS_PORT, on MICROCLIMATE_BIND), never routed through Envoy: the figures
 // are for the operator's Prometheus, not for the public.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp, type HttpListener } from '../http-listen.js';
 import { registry } from './registry.js';
 
-export interface MetricsListener {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type MetricsListener = HttpListener;
 
 export async function serveMetrics(port: number, bind: string): Promise<MetricsListener> {
   const server = http.createServer({ requestTimeout: 10_000 }, (req, res) => {
@@ -19,19 +16,5 @@ export async function serveMetrics(port: number, bind: string): Promise<MetricsL
       () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics could not be collected\n'),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, bind, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenHttp(server, port, bind);
 }

@@ -8,8 +8,8 @@
 // replayed to any replica while its JWT is valid is dropped. A store outage answers 503:
 // LiveKit retries the delivery later.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { TrackType, type WebhookEvent, type WebhookReceiver } from 'livekit-server-sdk';
+import { listenHttp, type HttpListener } from '../http-listen.js';
 import { logEvent, type LogWriter } from '../log.js';
 import { webhookLag, webhooks, webhookSignatureRefusals } from '../metrics/registry.js';
 import { isDid, mutedFrom, seatOf } from './livekit-sync.js';
@@ -74,10 +74,7 @@ export interface WebhookListenerOptions {
   log: LogWriter;
 }
 
-export interface WebhookListener {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type WebhookListener = HttpListener;
 
 export async function startWebhookListener(options: WebhookListenerOptions): Promise<WebhookListener> {
   const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
@@ -127,22 +124,7 @@ export async function startWebhookListener(options: WebhookListenerOptions): Pro
     reply(200, 'ok');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.bind, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenHttp(server, options.port, options.bind);
 }
 
 /** The body as text, or undefined once it grows past the cap (the rest is not read). */
