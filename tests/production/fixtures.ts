@@ -10,7 +10,7 @@
 // under which Firefox does register the service worker.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LaunchOptions, Page } from '@playwright/test';
+import type { BrowserContext, LaunchOptions, Page, Route } from '@playwright/test';
 import { test as base, expect } from '../e2e/fixtures.ts';
 import { chromiumArgs, chromiumPath, firefoxPath, firefoxPrefs } from '../e2e/browser.ts';
 import { passPdsSignIn } from '../e2e/sign-in.ts';
@@ -76,5 +76,38 @@ export const test = base.extend<{ prod: ProductionStackInfo }, { launchOptions: 
 		await use(readProductionStack());
 	}
 });
+
+const WATCH = '**/microclimate.channels.v1.ChannelsService/WatchChannels';
+
+/**
+ * Refuses the next WatchChannels stream once, as an expired session would be (UNAUTHENTICATED),
+ * so the app renews at once. `stop()` removes the route and says how many were refused.
+ */
+export async function refuseWatchOnce(context: BrowserContext, app: string): Promise<{ stop(): Promise<number> }> {
+	let refused = 0;
+	const refuse = async (route: Route) => {
+		if (route.request().method() === 'OPTIONS' || refused > 0) return route.continue();
+		refused++;
+		await route.fulfill({
+			status: 200,
+			headers: {
+				'content-type': 'application/grpc-web+proto',
+				'grpc-status': '16',
+				'grpc-message': 'session%20expired',
+				'access-control-allow-origin': app,
+				'access-control-expose-headers': 'grpc-status, grpc-message, grpc-status-details-bin, date',
+				vary: 'Origin'
+			},
+			body: ''
+		});
+	};
+	await context.route(WATCH, refuse);
+	return {
+		stop: async () => {
+			await context.unroute(WATCH, refuse);
+			return refused;
+		}
+	};
+}
 
 export { expect };

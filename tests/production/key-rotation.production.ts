@@ -10,11 +10,10 @@
 // an expired session would be), and the app renews for real.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { Page, Route } from '@playwright/test';
-import { test, expect, account, signIn } from './fixtures.ts';
+import type { Page } from '@playwright/test';
+import { test, expect, account, refuseWatchOnce, signIn } from './fixtures.ts';
 import { sendControl } from '../../scripts/stack/control.ts';
 
-const WATCH = '**/microclimate.channels.v1.ChannelsService/WatchChannels';
 type Jwk = crypto.JsonWebKey & { kid: string };
 
 function writeKeys(file: string, keys: Jwk[]): void {
@@ -71,29 +70,11 @@ test.describe('session key rotation on the production rehearsal', () => {
 		expect(createSessions, 'her session was refused after a restart').toBe(signInSessions);
 
 		// Her session renews (due now, not in 15 min): the new session names the new key.
-		let refused = 0;
-		const refuse = async (route: Route) => {
-			if (route.request().method() === 'OPTIONS' || refused > 0) return route.continue();
-			refused++;
-			await route.fulfill({
-				status: 200,
-				headers: {
-					'content-type': 'application/grpc-web+proto',
-					'grpc-status': '16',
-					'grpc-message': 'session%20expired',
-					'access-control-allow-origin': prod.app,
-					'access-control-expose-headers': 'grpc-status, grpc-message, grpc-status-details-bin, date',
-					vary: 'Origin'
-				},
-				body: ''
-			});
-		};
-		await context.route(WATCH, refuse);
+		const refusal = await refuseWatchOnce(context, prod.app);
 		await page.reload();
 		await expect.poll(() => bearers.some((b) => kidOf(b) === fresh.kid), { timeout: 30_000 }).toBe(true);
 		await expect(page.getByTestId('directory-status')).toHaveText('Live', { timeout: 30_000 });
-		await context.unroute(WATCH, refuse);
-		expect(refused).toBe(1);
+		expect(await refusal.stop()).toBe(1);
 
 		// 3. The old key dropped: she is still in, her list live, without signing in again.
 		writeKeys(prod.sessionKeysFile, [fresh]);

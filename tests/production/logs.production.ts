@@ -10,11 +10,9 @@
 // her current session as Bearer, through the front door and Envoy).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Route } from '@playwright/test';
-import { test, expect, signIn } from './fixtures.ts';
+import { test, expect, refuseWatchOnce, signIn } from './fixtures.ts';
 
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/g;
-const WATCH = '**/microclimate.channels.v1.ChannelsService/WatchChannels';
 
 type LogLine = Record<string, unknown>;
 
@@ -58,29 +56,11 @@ test.describe('the stack\'s logs on the production rehearsal', () => {
 		await expect(page.getByTestId('call-status')).toHaveText('Connected', { timeout: 30_000 });
 
 		// The renewal: the reopened stream is refused once as an expired session would be.
-		let refused = 0;
-		const refuse = async (route: Route) => {
-			if (route.request().method() === 'OPTIONS' || refused > 0) return route.continue();
-			refused++;
-			await route.fulfill({
-				status: 200,
-				headers: {
-					'content-type': 'application/grpc-web+proto',
-					'grpc-status': '16',
-					'grpc-message': 'session%20expired',
-					'access-control-allow-origin': prod.app,
-					'access-control-expose-headers': 'grpc-status, grpc-message, grpc-status-details-bin, date',
-					vary: 'Origin'
-				},
-				body: ''
-			});
-		};
-		await context.route(WATCH, refuse);
+		const refusal = await refuseWatchOnce(context, prod.app);
 		await page.reload();
 		await expect.poll(() => renewals.length, { timeout: 30_000 }).toBeGreaterThan(0);
 		await expect(page.getByTestId('directory-status')).toHaveText('Live', { timeout: 30_000 });
-		await context.unroute(WATCH, refuse);
-		expect(refused).toBe(1);
+		expect(await refusal.stop()).toBe(1);
 
 		// What the test saw: at least two service tokens (sign-in, renewal), two session JWTs
 		// (the renewal's Bearer is the first) and the LiveKit token.
