@@ -196,6 +196,46 @@ describe('ChannelDirectory', () => {
 		expect(d.renew).toHaveBeenCalledOnce();
 	});
 
+	it('a stream refused because its JWT expired (while it was down) reopens at once once renewed, not after the backoff', async () => {
+		// A backoff far longer than a JWT's life: waiting it out before reopening, the renewed JWT
+		// would have expired again by then, and the list would never come back.
+		const transport = createRouterTransport(({ service }) => {
+			service(ChannelsService, {
+				async *watchChannels(_req, ctx) {
+					if (renew.mock.calls.length === 0) throw new ConnectError('session expired', Code.Unauthenticated);
+					yield { event: snapshot([alice]) };
+					await forever(ctx.signal);
+				}
+			});
+		});
+		const renew = vi.fn(async (): Promise<string | undefined> => 'new-jwt');
+		const directory = new ChannelDirectory();
+		stop = directory.start({ client: createClient(ChannelsService, transport), renew, backoff: { baseMs: 60_000, maxMs: 60_000 }, events: new EventTarget(), isOnline: () => true });
+		await vi.waitFor(() => expect(directory.status).toBe('live'), { timeout: 1000 });
+		expect(renew).toHaveBeenCalledOnce();
+	});
+
+	it('refused again with a JWT renewed just now, it backs off instead of renewing in a loop', async () => {
+		let calls = 0;
+		const transport = createRouterTransport(({ service }) => {
+			service(ChannelsService, {
+				// eslint-disable-next-line require-yield
+				async *watchChannels() {
+					calls++;
+					throw new ConnectError('session expired', Code.Unauthenticated);
+				}
+			});
+		});
+		const renew = vi.fn(async (): Promise<string | undefined> => 'new-jwt');
+		const directory = new ChannelDirectory();
+		stop = directory.start({ client: createClient(ChannelsService, transport), renew, backoff: { baseMs: 60_000, maxMs: 60_000 }, events: new EventTarget(), isOnline: () => true });
+		await vi.waitFor(() => expect(calls).toBe(2));
+		await new Promise((r) => setTimeout(r, 200));
+		expect(calls).toBe(2);
+		expect(renew).toHaveBeenCalledTimes(2);
+		expect(directory.status).toBe('reconnecting');
+	});
+
 	it('when a live stream ends because its session expired, renews and resumes at once without leaving "live"', async () => {
 		let snapshots = 0;
 		const d = directoryWith(

@@ -105,8 +105,11 @@ export class ChannelDirectory {
 		if (stopped.aborted) return;
 		const isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
 		let attempt = 0;
+		let renewedJustNow = false;
 		while (!stopped.aborted) {
 			const live = { since: undefined as number | undefined };
+			const withRenewedJwt = renewedJustNow;
+			renewedJustNow = false;
 			const err = await this.#watchOnce(deps, stopped, live).then(
 				() => undefined,
 				(e: unknown) => ConnectError.from(e)
@@ -119,10 +122,25 @@ export class ChannelDirectory {
 			// once back online is refused again and renews then.
 			if (err?.code === Code.Unauthenticated && isOnline()) {
 				const token = await deps.renew().catch(() => 'offline');
+				if (stopped.aborted) return;
 				if (!token) return; // the session ended; sign-out takes the screen away
-				// The server ends every stream when its session expires: a live list renewed
-				// just now resumes at once and stays on screen as it is (its snapshot replaces it).
-				if (live.since !== undefined && token !== 'offline') continue;
+				if (token !== 'offline') {
+					// The server ends every stream when its session expires: that is a stream's normal
+					// end. A live list renewed just now resumes at once, stays on screen as it is (its
+					// snapshot replaces it), and the backoff starts over.
+					if (live.since !== undefined) {
+						attempt = 0;
+						continue;
+					}
+					// Refused because the JWT had expired (during an outage, or while backing off):
+					// with the renewed one it reopens at once. Waiting out a backoff first could outlast
+					// the new JWT's life too, and the list would never come back. Refused again with a
+					// JWT renewed just now, it backs off like any other failure.
+					if (!withRenewedJwt) {
+						renewedJustNow = true;
+						continue;
+					}
+				}
 			}
 			this.#status = isOnline() ? 'reconnecting' : 'offline';
 			await this.#sleep(backoffDelay(attempt++, deps.backoff), stopped);
