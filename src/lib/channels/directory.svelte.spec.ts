@@ -219,7 +219,6 @@ describe('ChannelDirectory', () => {
 		let calls = 0;
 		const transport = createRouterTransport(({ service }) => {
 			service(ChannelsService, {
-				// eslint-disable-next-line require-yield
 				async *watchChannels() {
 					calls++;
 					throw new ConnectError('session expired', Code.Unauthenticated);
