@@ -19,10 +19,14 @@ async function fingerprint(material: CryptoKey): Promise<string> {
 	return Buffer.from(bits).toString('hex');
 }
 
-/** A call of fake people wired through an in-memory data channel (the untrusted SFU). */
-function call(room = 'lobby', sid = 'RM_1') {
+/**
+ * A call of fake people wired through an in-memory data channel (the untrusted SFU).
+ * `lost` decides which envelopes the channel loses (all delivered by default).
+ */
+function call(room = 'lobby', sid = 'RM_1', askAfterMs?: number) {
 	const people = new Map<string, Person>();
 	const sent: { from: string; to: string; payload: Uint8Array }[] = [];
+	const channel = { lost: (_from: string, _to: string) => false };
 	const pending: Promise<unknown>[] = [];
 	async function add(did: string, known?: DeviceKey): Promise<Person> {
 		const key = known ?? (await makeDeviceKey());
@@ -36,9 +40,11 @@ function call(room = 'lobby', sid = 'RM_1') {
 				room,
 				call: sid,
 				switchAfterMs: 50,
+				askAfterMs,
 				links: {
 					send: async (to, payload) => {
 						sent.push({ from: did, to, payload });
+						if (channel.lost(did, to)) return;
 						const target = people.get(to);
 						if (target) pending.push(target.x.receive(did, payload));
 					},
@@ -64,7 +70,7 @@ function call(room = 'lobby', sid = 'RM_1') {
 		await new Promise((r) => setTimeout(r, 70));
 		while (pending.length) await pending.shift();
 	}
-	return { people, sent, add, list, settle, drain };
+	return { people, sent, channel, add, list, settle, drain };
 }
 
 describe('the key exchange of an encrypted call', () => {
@@ -169,6 +175,35 @@ describe('the key exchange of an encrypted call', () => {
 		// Her lost one, bob's first, then each once more on the other's first key: no loop.
 		await c.drain();
 		expect(c.sent.length).toBe(4);
+	});
+
+	it('after a reconnect whose answers were lost, the one still waiting asks again until the key arrives', async () => {
+		const c = call('lobby', 'RM_1', 40);
+		const alice = await c.add('did:plc:alice');
+		const bob = await c.add('did:plc:bob');
+		await c.settle();
+		// LiveKit's full reconnect: each saw the other leave and come back. Alice's key reaches
+		// bob, but bob's answer is sent while livekit-client still parks what he sends for a
+		// replay that never comes.
+		c.channel.lost = (from) => from === 'did:plc:bob';
+		const me = (p: Person) => [{ did: p.did, publicKey: p.key.publicKey }];
+		await Promise.all([alice.x.setPeople(me(alice)), bob.x.setPeople(me(bob))]);
+		await Promise.all([bob.x.setPeople(c.list()), alice.x.setPeople(c.list())]);
+		await c.drain();
+		expect(bob.x.waitingFor).toEqual([]);
+		expect(alice.x.waitingFor).toEqual(['did:plc:bob']);
+		// His link works again: her next ask gets his key, with no click and no rejoin.
+		c.channel.lost = () => false;
+		await expect.poll(() => alice.x.waitingFor, { timeout: 2000, interval: 20 }).toEqual([]);
+		await c.drain();
+		const now = `did:plc:bob#${bob.x.keyIndex}`;
+		expect(alice.keys.get(now)).toBe(bob.keys.get(now));
+		// Nobody waits any more: no more asks.
+		const settled = c.sent.length;
+		await new Promise((r) => setTimeout(r, 200));
+		expect(c.sent.length).toBe(settled);
+		alice.x.close();
+		bob.x.close();
 	});
 
 	it('a sender switches to a new key only a moment after sending it (the first key at once)', async () => {

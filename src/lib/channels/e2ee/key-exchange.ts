@@ -8,6 +8,12 @@
 // (frames carry the index, so old and new keys work side by side); the sender switches to
 // it `switchAfterMs` later, once the envelopes have most likely arrived. Someone who left
 // never receives the key made at their leave, so they cannot decrypt what follows.
+//
+// Envelopes can be lost: LiveKit drops data for someone not yet in the room, and during its
+// full reconnect livekit-client says "Reconnected" (and lists the others again) up to seconds
+// before its engine is done, while its reliable channel still parks what is sent for a resume
+// replay that a full reconnect never runs. So whoever is still waiting for someone's key
+// asks them again, with our own newest key in the same envelope, until it arrives.
 import { callCode } from './call-code.js';
 import { fromBase64Url, toBase64Url, type DeviceKey } from './device-key.js';
 import { open, pairKey, seal } from './envelope.js';
@@ -39,6 +45,8 @@ export interface KeyExchangeOptions {
 	readonly call: string;
 	readonly links: KeyExchangeLinks;
 	readonly switchAfterMs?: number;
+	/** How long a missing key is waited for before it is asked for again (doubling up to 8x). */
+	readonly askAfterMs?: number;
 }
 
 interface Envelope {
@@ -46,7 +54,12 @@ interface Envelope {
 	to: string;
 	i: number;
 	box: string;
+	/** Set when the sender still lacks the recipient's key: answer with yours. */
+	ask?: true;
 }
+
+const ASK_AFTER_MS = 1000;
+const ASK_BACKOFF_MAX = 8;
 
 export class KeyExchange {
 	readonly #o: KeyExchangeOptions;
@@ -60,6 +73,8 @@ export class KeyExchange {
 	#code = '';
 	#queue: Promise<unknown> = Promise.resolve();
 	#timers = new Set<ReturnType<typeof setTimeout>>();
+	#askTimer: ReturnType<typeof setTimeout> | undefined;
+	#askDelay = 0;
 	#closed = false;
 
 	constructor(options: KeyExchangeOptions) {
@@ -97,6 +112,7 @@ export class KeyExchange {
 				for (const payload of list) await this.#receive(from, payload);
 			}
 			this.#o.links.changed();
+			this.#askLater(true);
 		});
 	}
 
@@ -110,6 +126,7 @@ export class KeyExchange {
 			if (this.#index < 0 || this.#closed) return;
 			await this.#rotate();
 			this.#o.links.changed();
+			this.#askLater(true);
 		});
 	}
 
@@ -122,6 +139,8 @@ export class KeyExchange {
 		this.#closed = true;
 		for (const t of this.#timers) clearTimeout(t);
 		this.#timers.clear();
+		clearTimeout(this.#askTimer);
+		this.#askTimer = undefined;
 	}
 
 	async #receive(from: string, payload: Uint8Array): Promise<void> {
@@ -145,14 +164,45 @@ export class KeyExchange {
 			return;
 		}
 		this.#o.links.useKey(from, await importMaterial(mediaKey), envelope.i);
-		if (!this.#keyed.has(from)) {
+		const first = !this.#keyed.has(from);
+		if (first) {
 			this.#keyed.add(from);
 			this.#o.links.changed();
-			// Their first key: ours may have been sent before they could receive it (LiveKit
-			// drops data for someone not yet back in the room), so it goes to them once more.
-			// They do the same on our first key, at most once each: no loop.
-			await this.#sendLatest(peer);
 		}
+		// Their first key: ours may have been sent before they could receive it (LiveKit drops
+		// data for someone not yet back in the room), so it goes to them once more; and when
+		// they ask, they lack it. Answered once per envelope, never with an ask once we hold
+		// their key: no loop.
+		if (first || envelope.ask) await this.#sendLatest(peer);
+	}
+
+	/** The people whose key has not arrived and who could be asked for it (they have a public key). */
+	#missing(): KeyedPeer[] {
+		return [...this.#peers.values()].filter((p) => p.publicKey && !this.#keyed.has(p.did));
+	}
+
+	/**
+	 * Asks everyone whose key is still missing again after a while (an envelope of ours or
+	 * of theirs may have been lost), backing off while they stay silent. `fresh`: the people
+	 * or our key changed, so the wait starts over from the shortest.
+	 */
+	#askLater(fresh = false): void {
+		if (fresh) {
+			clearTimeout(this.#askTimer);
+			this.#askTimer = undefined;
+			this.#askDelay = 0;
+		}
+		if (this.#closed || this.#askTimer || this.#index < 0 || this.#missing().length === 0) return;
+		const base = this.#o.askAfterMs ?? ASK_AFTER_MS;
+		this.#askDelay = Math.min(this.#askDelay ? this.#askDelay * 2 : base, base * ASK_BACKOFF_MAX);
+		this.#askTimer = setTimeout(() => {
+			this.#askTimer = undefined;
+			void this.#serially(async () => {
+				if (this.#closed) return;
+				for (const p of this.#missing()) await this.#sendLatest(p, true);
+				this.#askLater();
+			});
+		}, this.#askDelay);
 	}
 
 	#stash(from: string, payload: Uint8Array): void {
@@ -160,15 +210,15 @@ export class KeyExchange {
 		this.#early.set(from, [...list, payload].slice(-KEY_RING));
 	}
 
-	async #send(p: KeyedPeer, mediaKey: Uint8Array<ArrayBuffer>, index: number): Promise<void> {
+	async #send(p: KeyedPeer, mediaKey: Uint8Array<ArrayBuffer>, index: number, ask = false): Promise<void> {
 		if (!p.publicKey) return; // nobody can seal to them: they show as waiting for keys
 		const box = await seal(await this.#pairKey(p.did, p.publicKey), mediaKey, this.#o.me.did, p.did, index);
-		const envelope: Envelope = { v: 1, to: p.did, i: index, box: toBase64Url(box) };
+		const envelope: Envelope = { v: 1, to: p.did, i: index, box: toBase64Url(box), ...(ask && { ask: true }) };
 		await this.#o.links.send(p.did, new TextEncoder().encode(JSON.stringify(envelope))).catch(() => {});
 	}
 
-	async #sendLatest(p: KeyedPeer): Promise<void> {
-		if (this.#latest && this.#peers.get(p.did) === p) await this.#send(p, this.#latest, this.#index);
+	async #sendLatest(p: KeyedPeer, ask = false): Promise<void> {
+		if (this.#latest && this.#peers.get(p.did) === p) await this.#send(p, this.#latest, this.#index, ask);
 	}
 
 	async #rotate(): Promise<void> {
@@ -218,7 +268,7 @@ function sameKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean 
 function parse(payload: Uint8Array): Envelope | undefined {
 	try {
 		const e = JSON.parse(new TextDecoder().decode(payload)) as Partial<Envelope>;
-		if (e.v !== 1 || typeof e.to !== 'string' || typeof e.box !== 'string' || !Number.isInteger(e.i) || e.i! < 0 || e.i! >= KEY_RING) return undefined;
+		if (e.v !== 1 || typeof e.to !== 'string' || typeof e.box !== 'string' || !Number.isInteger(e.i) || e.i! < 0 || e.i! >= KEY_RING || (e.ask !== undefined && e.ask !== true)) return undefined;
 		return e as Envelope;
 	} catch {
 		return undefined;
