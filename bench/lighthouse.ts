@@ -52,7 +52,7 @@ export async function lighthouseRows(stack: StackInfo): Promise<Row[]> {
 		await page.close();
 		const signedIn = await runs(`${stack.app}/`, chrome.port, true);
 		await browser.close();
-		return [row('Lighthouse mobile performance, /connect', '>= 95', connect), row('Lighthouse mobile performance, signed-in screen', '>= 97', signedIn)];
+		return [row('Lighthouse mobile performance, /connect', '>= 97', connect), row('Lighthouse mobile performance, signed-in screen', '>= 97', signedIn)];
 	} finally {
 		chrome.kill();
 	}

@@ -162,6 +162,10 @@ async function profileWarmStart(browser: Browser, target: Target, label: string)
 			const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
 			const ago = (await page.evaluate(() => performance.now())) - frame;
 			const modules = selfTimeByModule(profile, name, profile.endTime - ago * 1000);
+			// The whole profile, for DevTools' Performance panel or a per-function look.
+			const file = path.join(import.meta.dirname, 'results', `startup-${label.replace(/\W+/g, '-').replace(/^-|-$/g, '')}-${what.split(' ')[1]}.cpuprofile`);
+			fs.mkdirSync(path.dirname(file), { recursive: true });
+			fs.writeFileSync(file, JSON.stringify({ ...profile, countedUntil: profile.endTime - ago * 1000 }));
 			const total = modules.reduce((n, [, ms]) => n + ms, 0);
 			lines.push(`   to ${what} (${frame.toFixed(0)} ms after navigation start): ${total.toFixed(0)} ms of CPU (4x slowed), self time by module:`);
 			for (const [module, ms] of modules.slice(0, 18)) lines.push(`     ${ms.toFixed(1).padStart(7)} ms  ${module}`);

@@ -18,13 +18,6 @@ export function mustRedirect(): boolean {
 	);
 }
 
-export function configureSession(): void {
-	session.configure({
-		restoreOAuth: async (did) => (await loadOAuthClient()).restore(did),
-		revokeOAuth: async (did) => (await loadOAuthClient()).revoke(did)
-	});
-}
-
 export const loginFlow = new LoginFlow({
 	client: () => loadedOAuthClient(),
 	loadClient: () => loadOAuthClient(),

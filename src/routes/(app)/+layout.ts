@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { carriedLink } from '$lib/api/link-params.js';
 import { session } from '$lib/auth/session.svelte.js';
-import { configureSession } from '$lib/auth/sign-in.js';
+import { configureSession } from '$lib/auth/restore-oauth.js';
 import { storageGate } from '$lib/auth/storage-gate.js';
 import { readLastKnown, usableLastKnown } from '$lib/channels/last-known.js';
 
