@@ -54,7 +54,8 @@ describe('deploy/systemd units', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // On a fresh clone ensureLiveKit() builds LiveKit (minutes), as the integration spec's hook may.
+  }, 900_000);
 });
 
 describe('deploy/microclimate.env', () => {
