@@ -3,7 +3,9 @@
 //   where the page imports them, matched to the worker's `setKey` message), so a test can
 //   give an old or the current key to a participant of its own;
 // - that participant: livekit-client (the same package) with E2EE on, a key provider the test
-//   fills, and the E2EE worker, on a blank page of its own, with a token the test signs.
+//   fills, and the E2EE worker, on a blank page of its own, with a token the test signs;
+// - the encoded audio frames a page receives (Chromium's encoded streams), to look for
+//   LiveKit's frame trailer, and those of a plain call between two local peer connections.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -160,3 +162,123 @@ export async function keyedListener(browser: Browser, stack: StackInfo, room: st
 	};
 }
 
+/** One encoded audio frame as a receiver got it: its bytes and its RTP timestamp. */
+export interface EncodedFrame {
+	bytes: number[];
+	rtpTimestamp: number;
+}
+
+export interface FrameReader {
+	context: BrowserContext;
+	page: Page;
+	/**
+	 * Joins `room` as `identity` (plain livekit-client, no E2EE); keeps the first frames each
+	 * received audio track brings, by sender. `tone`: also publishes a plain tone of that frequency.
+	 */
+	join(room: string, identity: string, tone?: number): Promise<void>;
+	/** The frames received from `identity` so far. */
+	frames(identity: string): Promise<EncodedFrame[]>;
+	close(): Promise<void>;
+}
+
+/**
+ * Chromium only: a page whose peer connections all run their received audio through encoded
+ * streams (`encodedInsertableStreams`, as livekit-client's own E2EE does in Chromium), where the
+ * test reads each frame as the network delivered it, before the decoder.
+ */
+export async function frameReader(browser: Browser, stack: StackInfo): Promise<FrameReader> {
+	const { context, page, close } = await blankLiveKitPage(browser);
+	await page.evaluate(() => {
+		// Only the connections that read frames: a sender of such a connection would have to run
+		// its frames through encoded streams too, or Chromium sends none.
+		const Real = window.RTCPeerConnection;
+		// (No #private field: this function runs in the page as Playwright compiled it.)
+		const encoded = new WeakMap<RTCPeerConnection, boolean>();
+		window.RTCPeerConnection = class extends Real {
+			constructor(config?: RTCConfiguration) {
+				const on = !(window as unknown as { __publishing?: boolean }).__publishing;
+				super({ ...config, encodedInsertableStreams: on } as RTCConfiguration);
+				encoded.set(this, on);
+			}
+			// livekit-client sets the configuration again later: the flag may not change.
+			override setConfiguration(config?: RTCConfiguration): void {
+				super.setConfiguration({ ...config, encodedInsertableStreams: encoded.get(this) } as RTCConfiguration);
+			}
+		} as typeof RTCPeerConnection;
+		(window as unknown as { __frames: Record<string, EncodedFrame[]>; __rooms: unknown[] }).__frames = {};
+		(window as unknown as { __rooms: unknown[] }).__rooms = [];
+	});
+	const sign = (room: string, identity: string, publish: boolean) => {
+		const at = new AccessToken(stack.livekit.apiKey, stack.livekit.apiSecret, { identity, ttl: 300 });
+		at.addGrant({ roomJoin: true, room, canSubscribe: true, canPublish: publish, canPublishData: false });
+		return at.toJwt();
+	};
+	return {
+		context,
+		page,
+		async join(room, identity, tone) {
+			await page.evaluate(
+				async ({ url, token, tone }) => {
+					const LK = (window as unknown as { LivekitClient: typeof import('livekit-client') }).LivekitClient;
+					const w = window as unknown as { __frames: Record<string, EncodedFrame[]>; __rooms: { disconnect(): Promise<void> }[] };
+					const r = new LK.Room();
+					w.__rooms.push(r);
+					(window as unknown as { __publishing?: boolean }).__publishing = !!tone;
+					r.on(LK.RoomEvent.TrackSubscribed, (track, _pub, p) => {
+						const receiver = track.receiver as (RTCRtpReceiver & { createEncodedStreams(): { readable: ReadableStream; writable: WritableStream } }) | undefined;
+						if (track.kind !== 'audio' || !receiver) return;
+						const kept = (w.__frames[p.identity] ??= []);
+						const { readable, writable } = receiver.createEncodedStreams();
+						void readable
+							.pipeThrough(
+								new TransformStream<RTCEncodedAudioFrame, RTCEncodedAudioFrame>({
+									transform(frame, out) {
+										if (kept.length < 200 && frame.data.byteLength > 0) {
+											const meta = frame.getMetadata() as { rtpTimestamp?: number };
+											kept.push({ bytes: [...new Uint8Array(frame.data)], rtpTimestamp: meta.rtpTimestamp ?? frame.timestamp });
+										}
+										out.enqueue(frame);
+									}
+								})
+							)
+							.pipeTo(writable);
+					});
+					await r.connect(url, token);
+					if (tone) {
+						const ctx = new AudioContext();
+						const osc = ctx.createOscillator();
+						osc.frequency.value = tone;
+						const dest = ctx.createMediaStreamDestination();
+						osc.connect(dest);
+						osc.start();
+						await r.localParticipant.publishTrack(new LK.LocalAudioTrack(dest.stream.getAudioTracks()[0]!), { source: LK.Track.Source.Microphone });
+					}
+				},
+				{ url: stack.livekit.url, token: await sign(room, identity, !!tone), tone }
+			);
+		},
+		frames: (identity) => page.evaluate((identity) => (window as unknown as { __frames: Record<string, EncodedFrame[]> }).__frames[identity] ?? [], identity),
+		async close() {
+			await page.evaluate(async () => {
+				for (const r of (window as unknown as { __rooms: { disconnect(): Promise<void> }[] }).__rooms) await r.disconnect();
+			});
+			await close();
+		}
+	};
+}
+
+/** LiveKit's frame trailer (FrameCryptor.ts): payload | IV (12 bytes) | IV length (12) | key index. */
+export interface Trailer {
+	ivLength: number;
+	keyIndex: number;
+	/** The IV's first word (the sender's SSRC) and second (the sender's RTP timestamp). */
+	ivSsrc: number;
+	ivTimestamp: number;
+}
+
+/** Reads the last bytes of a frame as LiveKit's E2EE trailer would be laid out. */
+export function trailerOf(frame: EncodedFrame): Trailer {
+	const b = Buffer.from(frame.bytes);
+	const n = b.length;
+	return { ivLength: b[n - 2]!, keyIndex: b[n - 1]!, ivSsrc: n >= 14 ? b.readUInt32BE(n - 14) : -1, ivTimestamp: n >= 10 ? b.readUInt32BE(n - 10) : -1 };
+}
