@@ -3,15 +3,18 @@
 // packet. Bob is already in Lobby sending a tone; alice joins, leaves, joins again. Both
 // are timed inside the page: the click's event time, the first getStats() poll (every
 // ~4 ms) that shows inbound-rtp audio packetsReceived > 0.
-import type { Browser } from '@playwright/test';
+// E2EE beside without: the same app joining the channel the bench lists as not encrypted
+// (run.ts), bob moved there, for the same first packet and for the first moment bob's tone is
+// heard (decrypted: with E2EE that waits for his key); rounds of the two alternate blocks.
+import type { Browser, Page } from '@playwright/test';
 import type { StackInfo } from '../scripts/stack/index.ts';
 import { serveBarePage } from './bare/serve.ts';
 import type { Row } from './report.ts';
 import { summarize } from './stats.ts';
-import { appJoin, appLeave, appPerson, bareJoinStart, bareJoined, bareLeave, barePerson, lobbyButton } from './voice-people.ts';
+import { appJoin, appLeave, appPerson, bareJoinStart, bareJoined, bareLeave, barePerson, lobbyButton, plainButton } from './voice-people.ts';
 import { armFirstPacket, firstPacketAfter } from './voice-probes.ts';
 
-const ROUNDS = 10;
+const ROUNDS = Number(process.env.BENCH_JOIN_ROUNDS ?? 10);
 // One identity for every round, as alice is one DID: each round rejoins as someone who just left.
 const BARE_IDENTITY = 'did:plc:benchbare';
 
@@ -26,6 +29,60 @@ export function medianSteps(rounds: readonly Record<string, number>[], keep: rea
 		.join(', ');
 }
 
+declare global {
+	interface Window {
+		__toneAt?: Promise<number>;
+	}
+}
+
+/**
+ * Watches every received audio track for `tone` (2048-point FFT every 20 ms, its bin the
+ * loudest above -60 dB twice in a row); resolves with the page time of the first look.
+ */
+function armTone(page: Page, tone: number): Promise<void> {
+	return page.evaluate((tone) => {
+		window.__toneAt = new Promise<number>((resolve) => {
+			const ctx = new AudioContext();
+			const seen = new Set<MediaStreamTrack>();
+			const analysers: AnalyserNode[] = [];
+			let first = -1;
+			const tick = () => {
+				for (const pc of window.__pcs.filter((p) => p.connectionState !== 'closed'))
+					for (const r of pc.getReceivers()) {
+						if (r.track.kind !== 'audio' || r.track.readyState !== 'live' || seen.has(r.track)) continue;
+						seen.add(r.track);
+						const a = ctx.createAnalyser();
+						a.fftSize = 2048;
+						a.smoothingTimeConstant = 0;
+						ctx.createMediaStreamSource(new MediaStream([r.track])).connect(a);
+						analysers.push(a);
+					}
+				const now = performance.now();
+				const found = analysers.some((a) => {
+					const bins = new Float32Array(a.frequencyBinCount);
+					a.getFloatFrequencyData(bins);
+					let best = 0;
+					bins.forEach((db, i) => db > bins[best]! && (best = i));
+					return bins[best]! > -60 && Math.abs((best * ctx.sampleRate) / a.fftSize - tone) <= ctx.sampleRate / a.fftSize;
+				});
+				if (found && first >= 0) return void ctx.close().then(() => resolve(first));
+				first = found ? now : -1;
+				setTimeout(tick, 20);
+			};
+			void ctx.resume().then(tick);
+		});
+	}, tone);
+}
+
+/** ms from the click to bob's tone (armTone), or NaN after 10 s. */
+function toneAfterClick(page: Page): Promise<number> {
+	return page.evaluate(async () => {
+		const at = await Promise.race([window.__toneAt!, new Promise<number>((r) => setTimeout(() => r(Number.NaN), 10_000))]);
+		const click = window.__marks.find((m) => m.what === 'click')?.t;
+		return click === undefined ? Number.NaN : at - click;
+	});
+}
+
 export async function joinRows(stack: StackInfo, browser: Browser): Promise<Row[]> {
 	const bare = await serveBarePage(stack);
 	const bob = await appPerson(browser, stack, 'bob.test', { tone: 880 });
@@ -33,14 +90,19 @@ export async function joinRows(stack: StackInfo, browser: Browser): Promise<Row[
 	const bareAlice = await barePerson(browser, bare, { tone: 440 });
 	const app: { ms: number; steps: Record<string, number> }[] = [];
 	const base: { ms: number; steps: Record<string, number> }[] = [];
+	const heard: number[] = [];
+	const plain: { ms: number; steps: Record<string, number> }[] = [];
+	const plainHeard: number[] = [];
 	try {
 		await appJoin(bob.page);
 		const settle = () => alice.page.waitForTimeout(500);
 		for (let round = 0; round < ROUNDS; round++) {
 			const runApp = async () => {
 				await armFirstPacket(alice.page);
+				await armTone(alice.page, 880);
 				await lobbyButton(alice.page).click();
 				app.push(await firstPacketAfter(alice.page, 'click'));
+				heard.push(await toneAfterClick(alice.page));
 				await appJoin(alice.page); // already joined: waits for "Connected"
 				await appLeave(alice.page);
 				await settle();
@@ -58,6 +120,19 @@ export async function joinRows(stack: StackInfo, browser: Browser): Promise<Row[
 			if (round % 2) await runBare().then(runApp);
 			else await runApp().then(runBare);
 		}
+		// The same joins in the channel without E2EE (bob moves there).
+		await appLeave(bob.page);
+		await appJoin(bob.page, 'plain');
+		for (let round = 0; round < ROUNDS; round++) {
+			await armFirstPacket(alice.page);
+			await armTone(alice.page, 880);
+			await plainButton(alice.page).click();
+			plain.push(await firstPacketAfter(alice.page, 'click'));
+			plainHeard.push(await toneAfterClick(alice.page));
+			await appJoin(alice.page, 'plain');
+			await appLeave(alice.page);
+			await settle();
+		}
 	} finally {
 		for (const p of [alice, bob, bareAlice]) await p.context.close();
 		await bare.close();
@@ -72,6 +147,24 @@ export async function joinRows(stack: StackInfo, browser: Browser): Promise<Row[
 			baselineLabel: 'bare livekit-client: connect() to first packet',
 			goal: '<= 1.1x bare',
 			note: `round 1 includes loading the livekit-client chunk (the p95); median ms after click: ${medianSteps(app.map((r) => r.steps), steps)}; bare after connect(): ${medianSteps(base.map((r) => r.steps), steps)}`
+		},
+		{
+			figure: 'join with E2EE vs without: click to first remote audio packet',
+			unit: 'ms',
+			value: summarize(app.map((r) => r.ms)),
+			baseline: summarize(plain.map((r) => r.ms)),
+			baselineLabel: 'the same app, channel without E2EE',
+			goal: '<= 1.1x without',
+			note: `${ROUNDS} joins each (E2EE rounds first, interleaved with the bare page; then the plain ones); without E2EE, median ms after click: ${medianSteps(plain.map((r) => r.steps), steps)}`
+		},
+		{
+			figure: 'join with E2EE vs without: click to the other person’s tone heard',
+			unit: 'ms',
+			value: summarize(heard.filter((x) => !Number.isNaN(x))),
+			baseline: summarize(plainHeard.filter((x) => !Number.isNaN(x))),
+			baselineLabel: 'the same app, channel without E2EE',
+			goal: '<= 1.1x without',
+			note: `bob's 880 Hz found in a 2048-point FFT of the received track (decrypted, decoded); E2EE waits for his key; heard in ${heard.filter((x) => !Number.isNaN(x)).length}/${heard.length} and ${plainHeard.filter((x) => !Number.isNaN(x)).length}/${plainHeard.length} joins; ms: E2EE ${heard.map((x) => x.toFixed(0)).join(', ')}; without ${plainHeard.map((x) => x.toFixed(0)).join(', ')}`
 		}
 	];
 }

@@ -12,6 +12,9 @@
 // (the jitter buffer, the FIFOs between WebRTC's 10 ms chunks and each AudioContext's
 // render quanta) settles once per call, so bursts of one call share an offset that the
 // next call does not. The control shows how far two identical pairs differ per call.
+// E2EE beside without: after each call in Lobby (end-to-end encrypted), the app pair joins
+// the channel the bench lists as not encrypted (run.ts) for as many bursts, the bare pairs
+// still bursting between them; the ratio is per call pair, Lobby's median over the plain one's.
 import type { Browser, Page } from '@playwright/test';
 import type { StackInfo } from '../scripts/stack/index.ts';
 import { serveBarePage } from './bare/serve.ts';
@@ -21,7 +24,7 @@ import { appJoin, appLeave, appPerson, bareJoinStart, bareJoined, bareLeave, bar
 import { jitterBuffer } from './voice-probes.ts';
 
 /** Separate calls: every path joins afresh for each, so each gets its own jitter buffer. */
-const RUNS = 6;
+const RUNS = Number(process.env.BENCH_M2E_RUNS ?? 6);
 /** Bursts per path in each call; the ratio is reported per call (min / median / max). */
 const RUN = 4;
 
@@ -139,6 +142,10 @@ export async function mouthToEarRows(stack: StackInfo, browser: Browser): Promis
 	const people: Person[] = [];
 	const loop: number[] = [];
 	const paths = {} as Record<PathName, Path>;
+	/** The app pair in the channel without E2EE: bursts of each call, ms. */
+	const plainCalls: number[][] = [];
+	const plainJitter: (number | undefined)[] = [];
+	let plainLost = 0;
 	const path = (from: Person, to: Person): Path => {
 		people.push(from, to);
 		return { from, to, calls: [], jitter: [], lost: 0 };
@@ -180,6 +187,21 @@ export async function mouthToEarRows(stack: StackInfo, browser: Browser): Promis
 			for (const p of Object.values(paths)) p.jitter.push(await jitterBuffer(p.to.page));
 			await appLeave(paths.app.to.page);
 			await appLeave(paths.app.from.page);
+			// The same two, the same app, in the channel without E2EE, its bursts interleaved
+			// with the bare pairs' as in Lobby (the same load on the machine).
+			await appJoin(paths.app.from.page, 'plain');
+			await appJoin(paths.app.to.page, 'plain');
+			await warmUp(paths.app.from.page, paths.app.to.page);
+			plainCalls.push([]);
+			for (let i = 0; i < RUN; i++) {
+				const t = await once(paths.app.from.page, paths.app.to.page);
+				if (t === undefined) plainLost++;
+				else plainCalls.at(-1)!.push(t);
+				for (const p of [paths.bare, paths.control]) await once(p.from.page, p.to.page);
+			}
+			plainJitter.push(await jitterBuffer(paths.app.to.page));
+			await appLeave(paths.app.to.page);
+			await appLeave(paths.app.from.page);
 			for (const p of [paths.bare, paths.control]) for (const person of [p.from, p.to]) await bareLeave(person);
 		}
 	} finally {
@@ -197,7 +219,17 @@ export async function mouthToEarRows(stack: StackInfo, browser: Browser): Promis
 		return `min ${s.min.toFixed(2)}x, median ${s.median.toFixed(2)}x, max ${s.max.toFixed(2)}x (${rs.map((x) => x.toFixed(2)).join(', ')})`;
 	};
 	const { app, bare: base, control } = paths;
+	const e2eeRatios = app.calls.flatMap((c, i) => (c.length && plainCalls[i]?.length ? [med(c) / med(plainCalls[i]!)] : []));
 	return [
+		{
+			figure: 'mouth-to-ear with E2EE vs without: the app in Lobby vs the app in a plain channel',
+			unit: 'ms',
+			value: summarize(all(app)),
+			baseline: summarize(plainCalls.flat()),
+			baselineLabel: 'the same app and pair, channel without E2EE',
+			goal: '<= 1.1x without',
+			note: `${RUNS} calls of each, ${RUN} bursts in each; ratio per call pair, E2EE / without: ${e2eeRatios.map((x) => x.toFixed(2)).join(', ') || '?'}; bursts heard: E2EE ${all(app).length}, without ${plainCalls.flat().length} (lost: ${app.lost}, ${plainLost}); receiver's mean jitter-buffer delay per call, E2EE ${app.jitter.map(fixed).join('/')}, without ${plainJitter.map(fixed).join('/')} ms`
+		},
 		{
 			figure: 'mouth-to-ear: tone burst, sender mic to receiver track',
 			unit: 'ms',

@@ -18,6 +18,9 @@ import { reconnectRows } from './reconnect.ts';
 import { rpcRows } from './rpc.ts';
 import { scaleRows } from './scale.ts';
 import { startupRows } from './startup.ts';
+import { callCpuRows } from './call-cpu.ts';
+import { PLAIN_CHANNEL } from './voice-people.ts';
+import { DEFAULT_CHANNELS } from '../server/config.ts';
 import { storeLatencyRows } from './store-latency.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
 		}
 	};
 	// The figures on the single stack; skipped whole when BENCH_ONLY names none of them.
-	const SINGLE = ['bundle', 'startup', 'lighthouse', 'login', 'rpc', 'join', 'm2e', 'reconnect', 'presence', 'store'];
+	const SINGLE = ['bundle', 'startup', 'lighthouse', 'login', 'rpc', 'join', 'm2e', 'cpu', 'reconnect', 'presence', 'store'];
 	if (!only || only.some((k) => SINGLE.includes(k))) await singleStack(step);
 	// The replicated stack (Redis, 2 API replicas, 2 LiveKit nodes) on the same ports, after the
 	// single one is down; it reuses the app just built.
@@ -82,6 +85,8 @@ type Step = (key: string, name: string, run: () => Promise<Row[]> | Row[]) => Pr
 
 async function singleStack(step: Step): Promise<void> {
 	Object.assign(process.env, PRESENCE_SERVER_ENV); // the API server inherits it (see presence.ts)
+	// The default channels and one declared not encrypted: E2EE beside without, in the same app.
+	process.env.MICROCLIMATE_CHANNELS = JSON.stringify([...DEFAULT_CHANNELS, PLAIN_CHANNEL]);
 	const stack = await startStack({ build: true, chromium: true });
 	const browser = await chromium.launch({ executablePath: stack.info.chromium, args: chromiumArgs });
 	try {
@@ -94,6 +99,7 @@ async function singleStack(step: Step): Promise<void> {
 		await step('rpc', 'RPC through Envoy vs direct', () => rpcRows(stack.info));
 		await step('join', 'join', () => joinRows(stack.info, browser));
 		await step('m2e', 'mouth-to-ear', () => mouthToEarRows(stack.info, browser));
+		await step('cpu', 'CPU of a tab in a call, E2EE and without', () => callCpuRows(stack.info, browser));
 		await step('reconnect', 'reconnect after an SFU restart', () => reconnectRows(stack.info, browser));
 		await step('presence', 'presence fan-out', () => presenceRows(stack.info));
 		await step('store', 'CreateSession on Redis vs in memory', () => storeLatencyRows(stack.info));

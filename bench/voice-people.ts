@@ -37,8 +37,13 @@ export async function appPerson(browser: Browser, stack: StackInfo, handle: stri
 
 export const lobbyButton = (page: Page) => page.locator('[data-channel="lobby"]').getByRole('button', { name: /Lobby/ });
 
-export async function appJoin(page: Page): Promise<void> {
-	await lobbyButton(page).click();
+/** A channel the bench's server lists as not end-to-end encrypted (run.ts): the same app, no E2EE. */
+export const PLAIN_CHANNEL = { id: 'open-mic', name: 'Open mic', e2ee: false } as const;
+export const plainButton = (page: Page) => page.locator(`[data-channel="${PLAIN_CHANNEL.id}"]`).getByRole('button', { name: /Open mic/ });
+
+/** Joins Lobby (end-to-end encrypted), or the plain channel. */
+export async function appJoin(page: Page, channel: 'lobby' | 'plain' = 'lobby'): Promise<void> {
+	await (channel === 'plain' ? plainButton(page) : lobbyButton(page)).click();
 	await page.getByTestId('call-status').filter({ hasText: 'Connected' }).waitFor({ timeout: 20_000 });
 }
 

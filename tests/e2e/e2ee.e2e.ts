@@ -1,7 +1,10 @@
 // End-to-end encrypted calls against the real stack: alice and bob (the app, Chromium or
 // Firefox) hear each other; a third participant that the test joins itself, with a token it
 // mints and no key, receives LiveKit's packets but not the tone (the SFU carries ciphertext);
-// the call code is the same on both screens and changes when someone joins or leaves.
+// the call code is the same on both screens and changes when someone joins or leaves; a
+// participant of the test's own, given alice's key of before bob's leave, hears her with it
+// before the leave and not after (e2ee-probes.ts reads the keys the page hands LiveKit's worker);
+// in Chromium the frames a keyless participant receives end in LiveKit's E2EE trailer.
 import { createECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,16 +13,20 @@ import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { test, expect } from './fixtures.ts';
 import { account, signIn } from './sign-in.ts';
 import { installAudioProbes, nearTone, receivedPeak } from './voice-audio.ts';
+import { frameReader, keyedListener, ownKeys, recordMediaKeys, trailerOf, type EncodedFrame, type FrameReader, type Listener } from './e2ee-probes.ts';
 import type { StackInfo } from '../../scripts/stack/index.ts';
 
 const stack = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '.stack', 'stack.json'), 'utf8')) as StackInfo;
 const ALICE = 440;
 const BOB = 880;
+/** A room of the test's own for a plain (unencrypted) call, beside the app's channels. */
+const PLAIN_ROOM = 'e2ee-test-plain';
 const LIVEKIT_CLIENT = join(import.meta.dirname, '..', '..', 'node_modules', 'livekit-client', 'dist', 'livekit-client.umd.js');
 
 async function person(browser: Browser, handle: string, tone: number): Promise<{ context: BrowserContext; page: Page }> {
 	const context = await browser.newContext({ baseURL: stack.app, permissions: ['microphone'], viewport: { width: 390, height: 844 } });
 	await installAudioProbes(context, { tone });
+	await recordMediaKeys(context);
 	const page = await context.newPage();
 	await signIn(page, account(stack, handle));
 	return { context, page };
@@ -183,6 +190,8 @@ test.describe('end-to-end encrypted calls', () => {
 	let alice: { context: BrowserContext; page: Page };
 	let bob: { context: BrowserContext; page: Page };
 	let eve: { context: BrowserContext; page: Page } | undefined;
+	let listener: Listener | undefined;
+	let reader: FrameReader | undefined;
 
 	const rooms = new RoomServiceClient(stack.livekit.httpUrl, stack.livekit.apiKey, stack.livekit.apiSecret);
 
@@ -200,6 +209,8 @@ test.describe('end-to-end encrypted calls', () => {
 
 	test.afterAll(async () => {
 		for (const p of [alice, bob, eve]) await p?.context.close();
+		for (const p of [listener, reader]) await p?.close();
+		await rooms.deleteRoom(PLAIN_ROOM).catch(() => {});
 		await rooms.deleteRoom('lobby').catch(() => {}); // the next file's lobby has the stack's cap again
 	});
 
@@ -279,6 +290,96 @@ test.describe('end-to-end encrypted calls', () => {
 		console.log(`[e2ee] late joiner: alice's tone ${ms.toFixed(0)} ms after Join`);
 		expect(ms).toBeGreaterThan(0);
 		expect(ms).toBeLessThan(2000);
+	});
+
+	test('a person who leaves, then is given the old key by the test, cannot decrypt what is said after the leave', async ({ browser }) => {
+		test.setTimeout(90_000);
+		// The leaver is played by a listener of the test's own, which holds exactly the key that
+		// bob held while he was in the call (alice's media key before his leave). It stays in the
+		// room, so the only rotation it misses is the one bob's leave makes.
+		const used = (await ownKeys(alice.page)).length;
+		listener = await keyedListener(browser, stack, 'lobby');
+		// Its join rotates alice's key too (nobody can seal one to it): wait for her switch, then
+		// give it the key she sends with now.
+		await expect.poll(async () => (await ownKeys(alice.page)).length, { timeout: 15_000 }).toBeGreaterThan(used);
+		const before = (await ownKeys(alice.page)).at(-1)!;
+		await listener.giveKey(before.identity, before.raw);
+		// The positive control: with the key in use, it does hear alice's tone.
+		await expect.poll(() => receivedPeak(listener!.page), { timeout: 15_000, intervals: [200] }).toBeCloseTo(ALICE, -1);
+
+		const beforeLeave = (await ownKeys(alice.page)).length;
+		await bob.page.getByRole('button', { name: 'Leave channel' }).click();
+		await expect(lobby(bob.page).getByRole('button', { name: /Lobby/ })).toBeVisible();
+		await expect.poll(async () => (await ownKeys(alice.page)).length, { timeout: 15_000 }).toBeGreaterThan(beforeLeave);
+		const after = (await ownKeys(alice.page)).at(-1)!;
+		expect(after.raw).not.toEqual(before.raw);
+		// What is said after the leave's rotation: packets keep arriving, no 440 Hz in them
+		// (the old key sits at every key index, so a new index alone would not hide the tone).
+		await expect.poll(async () => nearTone(await receivedPeak(listener!.page), ALICE), { timeout: 5_000 }).toBe(false);
+		const packets = await listener.packets();
+		for (let i = 0; i < 5; i++) {
+			const hz = await receivedPeak(listener.page);
+			console.log(`[e2ee] old key after the leave: loudest ${hz.toFixed(0)} Hz (0 = silence)`);
+			expect(nearTone(hz, ALICE)).toBe(false);
+		}
+		expect(await listener.packets()).toBeGreaterThan(packets + 50);
+		// And with the new key (which bob never received) the same listener hears her again:
+		// the silence was the key, not a broken listener.
+		await listener.giveKey(after.identity, after.raw);
+		await expect.poll(() => receivedPeak(listener!.page), { timeout: 15_000, intervals: [200] }).toBeCloseTo(ALICE, -1);
+
+		await listener.leave();
+		listener = undefined;
+		await expect(alice.page.getByTestId('waiting-key')).toHaveCount(0);
+		await lobby(bob.page).getByRole('button', { name: /Lobby/ }).click();
+		await expect(bob.page.getByTestId('call-status')).toHaveText('Connected');
+		await expect.poll(() => receivedPeak(bob.page), { timeout: 15_000, intervals: [200] }).toBeCloseTo(ALICE, -1);
+	});
+
+	test('in Chromium, a participant without the key reads encoded frames that end in LiveKit’s E2EE trailer; a plain call’s frames do not', async ({ browser, browserName }) => {
+		test.skip(browserName !== 'chromium', 'reads frames through encoded streams (createEncodedStreams), which only Chromium has');
+		reader = await frameReader(browser, stack);
+		await reader.join('lobby', 'did:example:reader');
+		const aliceId = (await ownKeys(alice.page))[0]!.identity;
+		await expect.poll(async () => (await reader!.frames(aliceId)).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(100);
+		const sealed = await reader.frames(aliceId);
+		// A plain call in the same browser: the reader publishes a tone in a room of its own and
+		// receives it in a second connection, without E2EE.
+		await reader.join(PLAIN_ROOM, 'did:example:plain-sender', ALICE);
+		await reader.join(PLAIN_ROOM, 'did:example:plain-reader');
+		await expect.poll(async () => (await reader!.frames('did:example:plain-sender')).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(100);
+		const plain = await reader.frames('did:example:plain-sender');
+
+		// The reader's join rotated alice's key: her frames carry the index of her last key or the one before.
+		const indices = new Set((await ownKeys(alice.page)).slice(-2).map((k) => k.index));
+		const report = (frames: EncodedFrame[]) => {
+			const t = frames.map(trailerOf);
+			return {
+				frames: frames.length,
+				trailers: t.filter((x) => x.ivLength === 12 && indices.has(x.keyIndex)).length,
+				keyIndices: [...new Set(t.map((x) => x.keyIndex))],
+				ivSsrcs: new Set(t.map((x) => x.ivSsrc)).size,
+				// The IV's timestamp word against the frame's RTP timestamp: one offset (the SFU's
+				// rewrite) when it is the sender's RTP timestamp, as LiveKit writes it.
+				ivTimestampOffsets: new Set(frames.map((f, i) => (t[i]!.ivTimestamp - f.rtpTimestamp) >>> 0)).size,
+				shortest: Math.min(...frames.map((f) => f.bytes.length))
+			};
+		};
+		const [s, p] = [report(sealed), report(plain)];
+		console.log(`[e2ee] encoded frames: alice's (sealed) ${JSON.stringify(s)}; plain call ${JSON.stringify(p)}; alice's key indices ${[...indices].join(',')}`);
+		// Every frame of alice's: TOC byte, ciphertext with its 16-byte tag, the 12-byte IV, IV
+		// length 12, and the index of a key alice sent with.
+		expect(s.trailers).toBe(s.frames);
+		expect(s.shortest).toBeGreaterThanOrEqual(1 + 16 + 12 + 2);
+		expect(s.ivSsrcs).toBe(1);
+		expect(s.ivTimestampOffsets).toBe(1);
+		// Plain Opus frames end in audio data: that layout is chance there (1 in 256 a byte).
+		expect(p.trailers).toBeLessThan(p.frames / 10);
+		expect(p.ivTimestampOffsets).toBeGreaterThan(p.frames / 2);
+		await reader.close();
+		reader = undefined;
+		await rooms.deleteRoom(PLAIN_ROOM).catch(() => {});
+		await expect(alice.page.getByTestId('waiting-key')).toHaveCount(0);
 	});
 
 	test('a split view: bob shown another public key for alice gets a different call code than alice', async () => {

@@ -21,11 +21,14 @@ export interface ChannelView {
 	people: Person[];
 	/** People it holds at most (0: no limit); unknown from a server that does not say. */
 	max?: number;
+	/** The server declares its calls not end-to-end encrypted (Channel.e2ee false): joined without keys. */
+	plain?: true;
 }
 
 function fromChannel(c: Channel): ChannelView {
 	const view: ChannelView = { id: c.id, name: c.name, people: c.participants.map(personOf) };
 	if (c.maxParticipants !== undefined) view.max = c.maxParticipants;
+	if (!c.e2ee) view.plain = true;
 	return view;
 }
 

@@ -23,9 +23,13 @@ export function createCall(session: Session): CallContext {
 	const announcer = new Announcer();
 	const audio = new CallAudio();
 	const privacy = new CallPrivacy();
+	const directory = new ChannelDirectory();
+	// Only a channel the list says is not encrypted joins without keys; one the list does not
+	// know (not loaded yet) is encrypted.
+	const plain = (id: string) => directory.channels?.find((c) => c.id === id)?.plain === true;
 	const room = new VoiceRoom({
 		client: () => {
-			const keyed = (rpc: Rpc) => keyedChannelsClient(rpc.channelsClient(session), privacy);
+			const keyed = (rpc: Rpc) => keyedChannelsClient(rpc.channelsClient(session), privacy, undefined, plain);
 			const rpc = loadedRpc();
 			return rpc ? keyed(rpc) : loadRpc().then(keyed);
 		},
@@ -39,5 +43,5 @@ export function createCall(session: Session): CallContext {
 		meter: (track, onLevel) => (audio.context ? meterLevel(audio.context, track, onLevel) : () => {}),
 		speaking: () => speakingGate()
 	});
-	return { room, directory: new ChannelDirectory(), announcer, privacy };
+	return { room, directory, announcer, privacy };
 }

@@ -93,10 +93,11 @@ export function createLiveKitEngine(audio: CallAudio, privacy: CallPrivacy): Voi
 			listener = l;
 			const mix = audio.open();
 			// Every call is end-to-end encrypted: the device key of this token's request is
-			// required, never skipped (no plain fallback).
+			// required, never skipped (no plain fallback), unless the channel is listed as not
+			// encrypted (then no worker, no key exchange, no call code).
 			const key = privacy.keyFor(token);
-			if (!key) throw new Error('no device key for this join');
-			const e2ee = (encryption = roomEncryption(key, privacy));
+			if (!key && !privacy.isPlain(token)) throw new Error('no device key for this join');
+			const e2ee = (encryption = key ? roomEncryption(key, privacy) : undefined);
 			const r = (room = new Room({
 				adaptiveStream: true,
 				dynacast: true,
@@ -108,9 +109,9 @@ export function createLiveKitEngine(audio: CallAudio, privacy: CallPrivacy): Voi
 				reconnectPolicy: voiceReconnectPolicy,
 				// Not `encryption:`: it would also encrypt data packets with the media key,
 				// which the key envelopes must travel without.
-				e2ee: e2ee.options
+				e2ee: e2ee?.options
 			}));
-			e2ee.listen(r);
+			e2ee?.listen(r);
 			// Events of a room this engine already left go nowhere.
 			const to = () => (r === room ? listener : undefined);
 			// Sound is blocked while the mix is not running, too: LiveKit reads the context's
@@ -158,7 +159,7 @@ export function createLiveKitEngine(audio: CallAudio, privacy: CallPrivacy): Voi
 			});
 			lastSession = r.localParticipant.sid || lastSession;
 			// Before the microphone is published (VoiceRoom publishes after connect resolves).
-			if (r === room) await e2ee.start(r);
+			if (r === room) await e2ee?.start(r);
 			emitPeople();
 			reportBlocked();
 		},

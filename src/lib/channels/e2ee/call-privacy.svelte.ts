@@ -24,6 +24,7 @@ export class CallPrivacy {
 	#waiting = $state.raw<WaitingPerson[]>([]);
 	#decryptErrors = $state(0);
 	#keys = new Map<string, DeviceKey>();
+	#plain: string | undefined;
 	#pending: DeviceKey | undefined;
 
 	/** The call code (30 digits in groups of five); empty outside a call or before the keys. */
@@ -50,11 +51,23 @@ export class CallPrivacy {
 	granted(token: string, key: DeviceKey): void {
 		if (this.#pending === key) this.#pending = undefined;
 		this.#keys.clear(); // one join at a time: older grants were superseded
+		this.#plain = undefined;
 		this.#keys.set(token, key);
+	}
+
+	/** The token of a join to a channel the server lists as not encrypted (no device key). */
+	grantedPlain(token: string): void {
+		this.#keys.clear();
+		this.#plain = token;
 	}
 
 	keyFor(token: string): DeviceKey | undefined {
 		return this.#keys.get(token);
+	}
+
+	/** Whether this token is for a channel listed as not encrypted: the engine joins without E2EE. */
+	isPlain(token: string): boolean {
+		return this.#plain === token;
 	}
 
 	show(code: string, waiting: WaitingPerson[]): void {

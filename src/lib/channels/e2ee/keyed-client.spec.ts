@@ -45,4 +45,29 @@ describe('token requests of an encrypted call', () => {
 		expect(requests).toEqual([]);
 		expect(describeJoinError(err, () => true)).toEqual({ text: expect.stringMatching(/^This browser can't join encrypted calls\./), final: true });
 	});
+
+	it('a channel the server lists as not encrypted is joined without a key (no public key, the token marked plain), even where encryption is impossible; the others still refuse', async () => {
+		const { client, requests } = server();
+		const privacy = new CallPrivacy();
+		const keyed = keyedChannelsClient(client, privacy, () => false, (id) => id === 'open-mic');
+		const grant = await keyed.getChannelToken({ channelId: 'open-mic' });
+		expect(requests).toEqual([{ channelId: 'open-mic', publicKey: new Uint8Array() }]);
+		expect(privacy.isPlain(grant.token)).toBe(true);
+		expect(privacy.keyFor(grant.token)).toBeUndefined();
+		expect(privacy.code).toBe('');
+		const err = await keyed.getChannelToken({ channelId: 'lobby' }).catch((e: unknown) => e);
+		expect(describeJoinError(err, () => true).final).toBe(true);
+		expect(requests).toHaveLength(1);
+	});
+
+	it('an encrypted join after a plain one is not plain', async () => {
+		const { client } = server();
+		const privacy = new CallPrivacy();
+		const keyed = keyedChannelsClient(client, privacy, () => true, (id) => id === 'open-mic');
+		const plain = await keyed.getChannelToken({ channelId: 'open-mic' });
+		const sealed = await keyed.getChannelToken({ channelId: 'lobby' });
+		expect(privacy.isPlain(plain.token)).toBe(false);
+		expect(privacy.isPlain(sealed.token)).toBe(false);
+		expect(privacy.keyFor(sealed.token)).toBeDefined();
+	});
 });
