@@ -191,6 +191,7 @@ test.describe('voice channels', () => {
 	});
 
 	test('a refused microphone joins listen-only with a banner; the other side sees them', async ({ browser }) => {
+		test.setTimeout(120_000); // a whole sign-in through the PDS popup comes first (30-60 s on a loaded machine)
 		const refused = await person(browser, 'alice.test', 'refused');
 		try {
 			await lobby(refused.page).getByRole('button', { name: /Lobby/ }).click();
