@@ -4,7 +4,7 @@
 // LiveKit, real Opus), beside the same person alone in a call, in one run. Measured in the
 // tab: main-thread busy share over a window (CDP Performance metrics: TaskDuration over wall
 // time), long tasks, JS heap after a collection, <audio> elements and Web Audio nodes created,
-// concealed samples (inbound-rtp), the time from an input to the next frame for mute, a
+// concealed samples (inbound-rtp), the time from an input to the next frame for mute, deafen, a
 // volume slider and scrolling the list, and the join (click → first remote audio packet) vs
 // a channel with one speaker in it. Then a trace of the crowd: work by kind, long tasks, top functions.
 //
@@ -119,12 +119,12 @@ async function measureWindow(page: Page, cdp: CDPSession, id: string, s: number)
 	};
 }
 
-/** Click → next frame of the dock's Mute, `n` times (it toggles; ends as it began). */
-async function muteLatency(page: Page, n: number): Promise<number[]> {
+/** Click → next frame of the dock's Mute or Deafen, `n` times (it toggles; ends as it began). */
+async function toggleLatency(page: Page, label: 'Mute' | 'Deafen', n: number): Promise<number[]> {
 	const out: number[] = [];
-	const mute = page.locator('.toggle[aria-label="Mute"]');
+	const toggle = page.locator(`.toggle[aria-label="${label}"]`);
 	for (let i = 0; i < n + (n % 2); i++) {
-		out.push(await timeInteraction(page, 'click', () => mute.click()));
+		out.push(await timeInteraction(page, 'click', () => toggle.click()));
 		await page.waitForTimeout(300);
 	}
 	return out;
@@ -135,6 +135,7 @@ export interface CrowdTabResult {
 	alone: Window_;
 	crowd: Window_;
 	mute: { alone: number[]; crowd: number[] };
+	deafen: { alone: number[]; crowd: number[] };
 	volume: number[];
 	scroll: number[];
 	joinCrowd: number[];
@@ -151,7 +152,7 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 	let t = Date.now();
 	try {
 		crowds.push(await joinCrowd({ pds: stack.pds, server: stack.server, channelId: ONE, speakers: 1, listeners: 0 }));
-		crowds.push(await joinCrowd({ pds: stack.pds, server: stack.server, channelId: CROWD, speakers: o.speakers, listeners: o.listeners }));
+		crowds.push(await joinCrowd({ pds: stack.pds, server: stack.server, channelId: CROWD, speakers: o.speakers, listeners: o.listeners, concurrency: 6 }));
 		const crowdJoinS = (Date.now() - t) / 1000;
 		log(`${o.speakers} speakers + ${o.listeners} listeners (and 1 speaker elsewhere) in LiveKit in ${crowdJoinS.toFixed(0)} s`);
 
@@ -190,13 +191,15 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 			log(`joins: crowd ${joins.crowd.map((x) => x.toFixed(0)).join(', ')} ms; one speaker ${joins.one.map((x) => x.toFixed(0)).join(', ')} ms`);
 
 			const alone = await measureWindow(page, cdp, ALONE, o.windowS);
-			const muteAlone = await muteLatency(page, o.interactions);
+			const muteAlone = await toggleLatency(page, 'Mute', o.interactions);
+			const deafenAlone = await toggleLatency(page, 'Deafen', o.interactions);
 			await leave(page);
 			log(`alone: busy ${alone.busyPct.toFixed(1)} %, heap ${alone.heapMiB.toFixed(1)} MiB`);
 
 			const crowd = await measureWindow(page, cdp, CROWD, o.windowS);
 			log(`crowd: busy ${crowd.busyPct.toFixed(1)} %, heap ${crowd.heapMiB.toFixed(1)} MiB, ${crowd.longTasks} long tasks`);
-			const muteCrowd = await muteLatency(page, o.interactions);
+			const muteCrowd = await toggleLatency(page, 'Mute', o.interactions);
+			const deafenCrowd = await toggleLatency(page, 'Deafen', o.interactions);
 			// A speaker's volume: open their row's mix, then move the slider a step at a time.
 			const speaker = card(page, CROWD).locator('.person').filter({ hasNot: page.getByText('(you)') }).first();
 			await speaker.locator('button.more').click();
@@ -237,6 +240,7 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 				alone,
 				crowd,
 				mute: { alone: muteAlone, crowd: muteCrowd },
+				deafen: { alone: deafenAlone, crowd: deafenCrowd },
 				volume,
 				scroll,
 				joinCrowd: joins.crowd,
@@ -287,6 +291,7 @@ export function crowdTabRows(r: CrowdTabResult): Row[] {
 			note: `inbound-rtp concealedSamples / totalSamplesReceived over ${windowS} s, ${r.crowd.packets} packets; the crowd (rtc-node) sends no keys and the app encrypts every call, so their frames are dropped before decoding${r.crowd.waitingKey ? ` (the dock: "${r.crowd.waitingKey}")` : ''}`
 		},
 		...latency(`interaction: Mute (${where})`, r.mute.crowd, r.mute.alone),
+		...latency(`interaction: Deafen (${where})`, r.deafen.crowd, r.deafen.alone),
 		...latency(`interaction: a speaker's volume slider, arrow keys (${where})`, r.volume),
 		...latency(`interaction: scrolling the list, wheel → frame after the scroll (${where})`, r.scroll, undefined, `; listeners opened`),
 		{
