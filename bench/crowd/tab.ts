@@ -152,7 +152,7 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 	let t = Date.now();
 	try {
 		crowds.push(await joinCrowd({ pds: stack.pds, server: stack.server, channelId: ONE, speakers: 1, listeners: 0 }));
-		crowds.push(await joinCrowd({ pds: stack.pds, server: stack.server, channelId: CROWD, speakers: o.speakers, listeners: o.listeners, concurrency: 4 }));
+		crowds.push(await joinCrowd({ pds: stack.pds, server: stack.server, channelId: CROWD, speakers: o.speakers, listeners: o.listeners, concurrency: 6 }));
 		const crowdJoinS = (Date.now() - t) / 1000;
 		log(`${o.speakers} speakers + ${o.listeners} listeners (and 1 speaker elsewhere) in LiveKit in ${crowdJoinS.toFixed(0)} s`);
 
