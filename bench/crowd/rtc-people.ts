@@ -92,9 +92,10 @@ export async function joinCrowd(o: RtcCrowdOptions): Promise<RtcCrowd> {
 		const session = await auth.createSession({ serviceToken: data.token });
 		const headers = { authorization: `Bearer ${session.sessionToken}` };
 		const grant = await channels.getChannelToken({ channelId: o.channelId }, { headers });
-		// One rtc-node join at a time, whatever the concurrency: with several at once rtc-node
-		// 1.1.0 failed joins ("invalid request: handle not found (… ReadyForRoomEvent …)") and
-		// then ended the process ("trying to drop an invalid handle"), seen here at 4 and 6.
+		// One rtc-node join at a time, whatever the concurrency. rtc-node 1.1.0 fails a join with
+		// "invalid request: handle not found (… ReadyForRoomEvent …)" once a process holds many
+		// Rooms: seen at ~65 (6 joins at once) and at ~97 (one at a time); a retry that
+		// disconnected the failed Room ended the process ("trying to drop an invalid handle").
 		const joined = rtcQueue.then(async () => {
 			const room = new Room();
 			await room.connect(grant.livekitUrl, grant.token, { autoSubscribe: false, dynacast: false });
