@@ -14,7 +14,7 @@ export interface Row {
 	note?: string;
 }
 
-const fmt = (x: number, unit: string) => (unit === 'ms' ? x.toFixed(x < 10 ? 2 : 0) : unit === 'KiB' ? x.toFixed(1) : String(Math.round(x)));
+const fmt = (x: number, unit: string) => (unit === 'ms' ? x.toFixed(x < 10 ? 2 : 0) : unit === 'KiB' || unit === 'MiB' || unit === '%' ? x.toFixed(1) : String(Math.round(x)));
 const mid = (v: Summary | number) => (typeof v === 'number' ? v : v.median);
 
 export function renderMarkdown(rows: readonly Row[], header: string): string {

@@ -8,6 +8,8 @@ import { startStack } from '../scripts/stack/index.ts';
 import { chromiumArgs } from '../tests/e2e/browser.ts';
 import { bundleRows } from './bundle.ts';
 import { crowdOptions, crowdRows, crowdServerEnv, runCrowd } from './crowd/crowd.ts';
+import { crowdTabOptions, crowdTabRows, crowdTabServerEnv, runCrowdTab } from './crowd/tab.ts';
+import { disposeRtc } from './crowd/rtc-people.ts';
 import { joinRows } from './join.ts';
 import { lighthouseRows } from './lighthouse.ts';
 import { loginRows } from './login.ts';
@@ -73,12 +75,40 @@ async function main(): Promise<void> {
 			await crowd.stop();
 		}
 	}
+	// The tab in a crowd (bench/crowd/tab.ts): its own single stack with three channels, an
+	// rtc-node crowd in one of them, and one person in Chromium.
+	if (!only || only.includes('crowd-tab')) {
+		const options = crowdTabOptions();
+		const stack = await withEnv(crowdTabServerEnv(), () => startStack({ build: 'auto', chromium: true }));
+		const browser = await chromium.launch({ executablePath: stack.info.chromium, args: chromiumArgs });
+		try {
+			await step('crowd-tab', `the tab in a crowd: ${options.speakers} speakers + ${options.listeners} listeners`, async () =>
+				crowdTabRows(await runCrowdTab(stack.info, browser, options, (line) => process.stdout.write(`\n[crowd-tab] ${line}`)))
+			);
+		} finally {
+			await browser.close();
+			await stack.stop();
+			await disposeRtc();
+		}
+	}
 	const header = `Microclimate bench — ${new Date().toISOString()} — ${os.cpus().length} cores, Node ${process.version} — ${((performance.now() - t0) / 1000).toFixed(0)} s`;
 	const markdown = renderMarkdown(rows, header);
 	console.log(`\n${markdown}\n`);
 	writeResults(path.join(root, 'bench/results'), rows, markdown);
 	console.log('written to bench/results/latest.md and latest.json');
 	if (rows.some((r) => r.note?.startsWith('FAILED'))) process.exitCode = 1;
+}
+
+/** Runs `start` with `env` added to process.env (the stack's processes inherit it), then restores it. */
+async function withEnv<T>(env: Record<string, string>, start: () => Promise<T>): Promise<T> {
+	const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+	Object.assign(process.env, env);
+	try {
+		return await start();
+	} finally {
+		for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+		else process.env[k] = v;
+	}
 }
 
 type Step = (key: string, name: string, run: () => Promise<Row[]> | Row[]) => Promise<void>;

@@ -37,7 +37,7 @@ export interface CrowdOptions {
 	replicas: 1 | 2;
 }
 
-function intFrom(name: string, fallback: number, min: number, max: number): number {
+export function intFrom(name: string, fallback: number, min: number, max: number): number {
 	const raw = process.env[name];
 	if (raw === undefined || raw === '') return fallback;
 	const n = Number(raw);

@@ -65,6 +65,8 @@ export interface RtcCrowdOptions {
 	listeners: number;
 	/** Handles are `${prefix}${i}.test`. */
 	prefix?: string;
+	/** People signed in and joined at once (1: one after the other, speakers first). */
+	concurrency?: number;
 }
 
 /** Makes the accounts, signs them in and joins them; speakers first. */
@@ -76,20 +78,25 @@ export async function joinCrowd(o: RtcCrowdOptions): Promise<RtcCrowd> {
 	const prefix = o.prefix ?? `r${Date.now().toString(36)}`;
 	let stopped = false;
 	const people: RtcPerson[] = [];
+	let rtcQueue: Promise<unknown> = Promise.resolve();
 	const close = async () => {
 		stopped = true;
 		await Promise.all(people.map((p) => p.room.disconnect().catch(() => undefined)));
 	};
-	try {
-		for (let i = 0; i < o.speakers + o.listeners; i++) {
-			const speaker = i < o.speakers;
-			const agent = new AtpAgent({ service: o.pds });
-			const handle = `${prefix}${i}.test`;
-			await agent.createAccount({ handle, email: `${handle}@example.com`, password: `${handle}-password` });
-			const { data } = await agent.com.atproto.server.getServiceAuth({ aud, lxm: CREATE_SESSION_LXM, exp: Math.floor(Date.now() / 1000) + 60 });
-			const session = await auth.createSession({ serviceToken: data.token });
-			const headers = { authorization: `Bearer ${session.sessionToken}` };
-			const grant = await channels.getChannelToken({ channelId: o.channelId }, { headers });
+	const joinOne = async (i: number) => {
+		const speaker = i < o.speakers;
+		const agent = new AtpAgent({ service: o.pds });
+		const handle = `${prefix}${i}.test`;
+		await agent.createAccount({ handle, email: `${handle}@example.com`, password: `${handle}-password` });
+		const { data } = await agent.com.atproto.server.getServiceAuth({ aud, lxm: CREATE_SESSION_LXM, exp: Math.floor(Date.now() / 1000) + 60 });
+		const session = await auth.createSession({ serviceToken: data.token });
+		const headers = { authorization: `Bearer ${session.sessionToken}` };
+		const grant = await channels.getChannelToken({ channelId: o.channelId }, { headers });
+		// One rtc-node join at a time, whatever the concurrency. rtc-node 1.1.0 fails a join with
+		// "invalid request: handle not found (… ReadyForRoomEvent …)" once a process holds many
+		// Rooms: seen at ~65 (6 joins at once) and at ~97 (one at a time); a retry that
+		// disconnected the failed Room ended the process ("trying to drop an invalid handle").
+		const joined = rtcQueue.then(async () => {
 			const room = new Room();
 			await room.connect(grant.livekitUrl, grant.token, { autoSubscribe: false, dynacast: false });
 			people.push({ did: session.did, handle, speaker, room });
@@ -99,7 +106,23 @@ export async function joinCrowd(o: RtcCrowdOptions): Promise<RtcCrowd> {
 				await room.localParticipant!.publishTrack(track, new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }));
 				speak(source, i + 1, () => stopped);
 			}
-		}
+		});
+		rtcQueue = joined.catch(() => undefined);
+		await joined;
+	};
+	try {
+		// Sign-ins wait on the network and other processes (the PDS, the server's CreateSession
+		// fetches a profile), so a few at once make a big crowd in minutes rather than tens of them.
+		// Every worker stops at the first failure and all have stopped before the crowd is closed.
+		let next = 0;
+		const total = o.speakers + o.listeners;
+		const done = await Promise.allSettled(
+			Array.from({ length: Math.min(o.concurrency ?? 1, total) }, async () => {
+				while (next < total && !stopped) await joinOne(next++).catch((err: unknown) => ((stopped = true), Promise.reject(err)));
+			})
+		);
+		const failed = done.find((r) => r.status === 'rejected');
+		if (failed) throw failed.reason;
 	} catch (err) {
 		await close();
 		throw err;
