@@ -33,6 +33,7 @@ phase "lint (eslint, type-aware promise rules)" eslint
 # The contract: buf's STANDARD lint, and no breaking change against the last released
 # contract (proto/released.binpb, a committed buf image; README "Changing the contract").
 phase "contract (buf lint, buf breaking against proto/released.binpb)" sh -c 'buf lint && buf breaking --against proto/released.binpb'
+phase "tools (Envoy, LiveKit into .tools: built once on a fresh clone)" tsx scripts/stack/install-tools.ts
 phase "unit tests (vitest)" vitest run
 # shellcheck disable=SC2086 # $projects is a list of options
 if [ $# -gt 0 ]; then set -- "$@"; else set -- $projects; fi
