@@ -5,7 +5,7 @@
 import { test as base, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { By, until, type WebDriver, type WebElement } from 'selenium-webdriver';
+import { By, error, until, type WebDriver, type WebElement } from 'selenium-webdriver';
 import type { StackInfo } from '../../scripts/stack/index.ts';
 import { startTlsPds, type TlsPds } from '../../scripts/stack/tls-pds.ts';
 import { collectedPageErrors, watchPageErrors } from './page-errors.ts';
@@ -69,16 +69,26 @@ export function find(driver: WebDriver, locator: By, timeoutMs = 10_000): Promis
 	return driver.wait(until.elementLocated(locator), timeoutMs, `nothing matches ${locator}`);
 }
 
-/** Waits until the element's text is exactly `text`. */
+/**
+ * Waits until the element's text is exactly `text`. An element the page replaced between
+ * finding it and reading it (Svelte re-renders a status as it changes) is found again: a
+ * rejected condition would end selenium's wait at once, not at the timeout.
+ */
 export async function expectText(driver: WebDriver, locator: By, text: string, timeoutMs = 10_000): Promise<void> {
 	let last = '';
 	await driver
 		.wait(async () => {
 			const found = await driver.findElements(locator);
-			last = found.length ? (await found[0]!.getText()).trim() : '(no element)';
+			try {
+				last = found.length ? (await found[0]!.getText()).trim() : '(no element)';
+			} catch (e) {
+				if (e instanceof error.StaleElementReferenceError) return false;
+				throw e;
+			}
 			return last === text;
 		}, timeoutMs)
-		.catch(async () => {
+		.catch(async (e: unknown) => {
+			if (!(e instanceof error.TimeoutError)) throw e;
 			throw new Error(`${locator}: expected text "${text}", last seen "${last}"\n${await whatIsShown(driver)}`);
 		});
 }
