@@ -398,6 +398,32 @@ test.describe('end-to-end encrypted calls', () => {
 		console.log(`[e2ee] split view: alice ${a}, bob ${b}`);
 		expect(b).not.toBe(a);
 	});
+
+	test('a channel the server declares not encrypted says "Not encrypted" in the dock, shows no call code, and they hear each other', async ({}, info) => {
+		const openMic = (page: Page) => page.locator('[data-channel="open-mic"]');
+		for (const p of [alice, bob]) {
+			await p.page.getByRole('button', { name: 'Leave channel' }).click();
+			await expect(lobby(p.page).getByRole('button', { name: /Lobby/ })).toBeVisible();
+		}
+		for (const p of [alice, bob]) {
+			await openMic(p.page).getByRole('button', { name: /Open mic/ }).click();
+			await expect(p.page.getByTestId('call-status')).toHaveText('Connected');
+		}
+		await expect.poll(() => receivedPeak(bob.page), { timeout: 15_000, intervals: [200] }).toBeCloseTo(ALICE, -1);
+		await expect.poll(() => receivedPeak(alice.page), { timeout: 15_000, intervals: [200] }).toBeCloseTo(BOB, -1);
+		for (const p of [alice, bob]) {
+			await expect(p.page.getByTestId('call-not-encrypted')).toHaveText('Not encrypted');
+			await expect(p.page.getByTestId('call-code')).toHaveCount(0);
+			await expect(p.page.getByTestId('waiting-key')).toHaveCount(0);
+		}
+		expect(await alice.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		await alice.page.screenshot({ path: info.outputPath('not-encrypted-phone.png') });
+		// Back in an encrypted channel, the lock and the code again.
+		await alice.page.getByRole('button', { name: 'Leave channel' }).click();
+		await lobby(alice.page).getByRole('button', { name: /Lobby/ }).click();
+		await expect(code(alice.page)).toHaveText(/^\d{5}( \d{5}){5}$/);
+		await expect(alice.page.getByTestId('call-not-encrypted')).toHaveCount(0);
+	});
 });
 
 

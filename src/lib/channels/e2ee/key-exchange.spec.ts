@@ -206,6 +206,63 @@ describe('the key exchange of an encrypted call', () => {
 		bob.x.close();
 	});
 
+	it('a key change lost while her older key is still held: her frames under the new index list her as waiting, and the ask brings the key', async () => {
+		const c = call('lobby', 'RM_1', 40);
+		const alice = await c.add('did:plc:alice');
+		const bob = await c.add('did:plc:bob');
+		await c.settle();
+		// Alice rotates (a third person came and went, say); her envelope to bob is lost, and she
+		// switches to the new key: bob still holds her older one, so her frames fail for him.
+		c.channel.lost = (from, to) => from === 'did:plc:alice' && to === 'did:plc:bob';
+		await alice.x.rekey();
+		await c.drain();
+		const now = `did:plc:alice#${alice.x.keyIndex}`;
+		expect(bob.keys.get(now)).toBeUndefined();
+		expect(bob.x.waitingFor).toEqual([]);
+		// livekit-client reports MissingKey on her frames: a key of hers just arrived would be a
+		// change in flight, so only once the grace has passed is she listed and asked.
+		await new Promise((r) => setTimeout(r, 200));
+		c.channel.lost = () => false;
+		await bob.x.missingKey('did:plc:alice');
+		expect(bob.x.waitingFor).toEqual(['did:plc:alice']);
+		await c.drain();
+		expect(bob.keys.get(now)).toBe(alice.keys.get(now));
+		expect(bob.x.waitingFor).toEqual([]);
+		alice.x.close();
+		bob.x.close();
+	});
+
+	it('a MissingKey right after a key of hers arrived is a change in flight: nobody is asked', async () => {
+		const c = call();
+		const alice = await c.add('did:plc:alice');
+		const bob = await c.add('did:plc:bob');
+		await c.settle();
+		const before = c.sent.length;
+		await bob.x.missingKey('did:plc:alice');
+		await c.drain();
+		expect(bob.x.waitingFor).toEqual([]);
+		expect(c.sent.length).toBe(before);
+		expect(alice.x.waitingFor).toEqual([]);
+	});
+
+	it('back from her reconnect, her new key asks the others for theirs: a change of bob’s lost meanwhile reaches her', async () => {
+		const c = call();
+		const alice = await c.add('did:plc:alice');
+		const bob = await c.add('did:plc:bob');
+		await c.settle();
+		// Alice's connection is down while bob rotates: his envelope to her is lost.
+		c.channel.lost = (_from, to) => to === 'did:plc:alice';
+		await bob.x.rekey();
+		await c.drain();
+		const his = `did:plc:bob#${bob.x.keyIndex}`;
+		expect(alice.keys.get(his)).toBeUndefined();
+		// Back (livekit-client's Reconnected): her rekey asks, and bob answers with his newest.
+		c.channel.lost = () => false;
+		await alice.x.rekey();
+		await c.drain();
+		expect(alice.keys.get(his)).toBe(bob.keys.get(his));
+	});
+
 	it('a sender switches to a new key only a moment after sending it (the first key at once)', async () => {
 		const c = call();
 		const alice = await c.add('did:plc:alice');

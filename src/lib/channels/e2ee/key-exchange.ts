@@ -13,7 +13,10 @@
 // full reconnect livekit-client says "Reconnected" (and lists the others again) up to seconds
 // before its engine is done, while its reliable channel still parks what is sent for a resume
 // replay that a full reconnect never runs. So whoever is still waiting for someone's key
-// asks them again, with our own newest key in the same envelope, until it arrives.
+// asks them again, with our own newest key in the same envelope, until it arrives. A key
+// change can be lost while an older key of its sender is still held: their frames then come
+// under a key index we lack (livekit-client's MissingKey), and that person is asked again too.
+// Back after our own reconnect, our new key goes out as an ask: theirs may have been lost.
 import { callCode } from './call-code.js';
 import { fromBase64Url, toBase64Url, type DeviceKey } from './device-key.js';
 import { open, pairKey, seal } from './envelope.js';
@@ -47,6 +50,8 @@ export interface KeyExchangeOptions {
 	readonly switchAfterMs?: number;
 	/** How long a missing key is waited for before it is asked for again (doubling up to 8x). */
 	readonly askAfterMs?: number;
+	/** After a key arrives, how long frames under an index we lack are taken as in flight, not lost. */
+	readonly missingGraceMs?: number;
 }
 
 interface Envelope {
@@ -66,6 +71,8 @@ export class KeyExchange {
 	#peers = new Map<string, KeyedPeer>();
 	#pairKeys = new Map<string, Promise<CryptoKey>>();
 	#keyed = new Set<string>();
+	/** When each person's last key arrived (ms, performance.now()). */
+	#keyedAt = new Map<string, number>();
 	#early = new Map<string, Uint8Array[]>();
 	#index = -1;
 	/** Our newest media key (index #index), kept to send again to someone whose first key just arrived. */
@@ -101,7 +108,10 @@ export class KeyExchange {
 		return this.#serially(async () => {
 			const next = new Map(peers.filter((p) => p.did !== this.#o.me.did).map((p) => [p.did, p]));
 			const same = this.#index >= 0 && next.size === this.#peers.size && [...next].every(([did, p]) => sameKey(this.#peers.get(did)?.publicKey, p.publicKey));
-			for (const did of this.#peers.keys()) if (!next.has(did) || !sameKey(this.#peers.get(did)?.publicKey, next.get(did)?.publicKey)) this.#keyed.delete(did);
+			for (const did of this.#peers.keys()) if (!next.has(did) || !sameKey(this.#peers.get(did)?.publicKey, next.get(did)?.publicKey)) {
+				this.#keyed.delete(did);
+				this.#keyedAt.delete(did);
+			}
 			this.#peers = next;
 			this.#code = await callCode([{ did: this.#o.me.did, publicKey: this.#o.me.key.publicKey }, ...[...next.values()].map((p) => ({ did: p.did, publicKey: p.publicKey ?? new Uint8Array() }))]);
 			if (!same) await this.#rotate();
@@ -124,7 +134,7 @@ export class KeyExchange {
 	rekey(): Promise<void> {
 		return this.#serially(async () => {
 			if (this.#index < 0 || this.#closed) return;
-			await this.#rotate();
+			await this.#rotate(true);
 			this.#o.links.changed();
 			this.#askLater(true);
 		});
@@ -133,6 +143,23 @@ export class KeyExchange {
 	/** An envelope from `from` (the sender LiveKit attests). Anything that does not open is dropped. */
 	receive(from: string, payload: Uint8Array): Promise<void> {
 		return this.#serially(() => this.#receive(from, payload));
+	}
+
+	/**
+	 * Their frames come under a key index we do not hold (livekit-client's MissingKey): a key
+	 * change of theirs was lost. Unless a key of theirs arrived just now (frames of a change
+	 * still in flight), they are listed as waiting again and asked for their key.
+	 */
+	missingKey(did: string): Promise<void> {
+		return this.#serially(async () => {
+			const peer = this.#peers.get(did);
+			if (this.#closed || !peer || !this.#keyed.has(did)) return;
+			if (performance.now() - (this.#keyedAt.get(did) ?? 0) < (this.#o.missingGraceMs ?? 3 * (this.#o.switchAfterMs ?? 1000))) return;
+			this.#keyed.delete(did);
+			this.#o.links.changed();
+			await this.#sendLatest(peer, true);
+			this.#askLater();
+		});
 	}
 
 	close(): void {
@@ -164,6 +191,7 @@ export class KeyExchange {
 			return;
 		}
 		this.#o.links.useKey(from, await importMaterial(mediaKey), envelope.i);
+		this.#keyedAt.set(from, performance.now());
 		const first = !this.#keyed.has(from);
 		if (first) {
 			this.#keyed.add(from);
@@ -221,13 +249,14 @@ export class KeyExchange {
 		if (this.#latest && this.#peers.get(p.did) === p) await this.#send(p, this.#latest, this.#index, ask);
 	}
 
-	async #rotate(): Promise<void> {
+	/** A fresh key of ours, sent to everyone (`ask`: and each answers with their newest). */
+	async #rotate(ask = false): Promise<void> {
 		const first = this.#index < 0;
 		const index = (this.#index = (this.#index + 1) % KEY_RING);
 		const mediaKey = crypto.getRandomValues(new Uint8Array(MEDIA_KEY_BYTES));
 		this.#latest = mediaKey;
 		const material = await importMaterial(mediaKey);
-		await Promise.all([...this.#peers.values()].map((p) => this.#send(p, mediaKey, index)));
+		await Promise.all([...this.#peers.values()].map((p) => this.#send(p, mediaKey, index, ask)));
 		// Alone in the call, or the first key: nobody could be listening to an older one.
 		if (first || this.#peers.size === 0) return this.#o.links.useKey(this.#o.me.did, material, index);
 		const timer = setTimeout(() => {

@@ -3,7 +3,7 @@
 // blob: worker), and the key exchange wired to the room's people, attributes and data
 // channel. Imported only by livekit-engine.ts, so none of it loads before a call starts.
 import E2EEWorker from 'livekit-client/e2ee-worker?worker';
-import { LoggerNames, RoomEvent, setLogLevel, type Participant, type RemoteParticipant, type Room } from 'livekit-client';
+import { CryptorError, CryptorErrorReason, LoggerNames, RoomEvent, setLogLevel, type Participant, type RemoteParticipant, type Room } from 'livekit-client';
 import { fromBase64Url, type DeviceKey } from './device-key.js';
 import { KeyExchange, type KeyedPeer } from './key-exchange.js';
 import { ParticipantKeyProvider } from './key-provider.js';
@@ -72,7 +72,13 @@ export function roomEncryption(key: DeviceKey, privacy: CallPrivacy): RoomEncryp
 			}));
 			const people = () => void x.setPeople([...room.remoteParticipants.values()].map(peerOf));
 			const attributes = (_changed: Record<string, string>, p: Participant) => p !== room.localParticipant && people();
-			const failed = () => privacy.countDecryptError();
+			// Counted; and a person whose frames come under a key index we lack (a key change of
+			// theirs was lost) is asked for it. livekit-client throttles these (5 a minute per
+			// person): best effort, beside the exchange's own asks.
+			const failed = (error: Error, p?: Participant) => {
+				privacy.countDecryptError();
+				if (error instanceof CryptorError && error.reason === CryptorErrorReason.MissingKey && p && p !== room.localParticipant) void x.missingKey(p.identity);
+			};
 			// Back after a lost connection: the others may have seen us leave (and forgotten our
 			// key), and what we sent meanwhile was lost. Found by the fault suite: after 30 s
 			// offline, bob waited for alice's key for good.
