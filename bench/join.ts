@@ -13,6 +13,7 @@ import type { Row } from './report.ts';
 import { summarize } from './stats.ts';
 import { appJoin, appLeave, appPerson, bareJoinStart, bareJoined, bareLeave, barePerson, lobbyButton, plainButton } from './voice-people.ts';
 import { armFirstPacket, firstPacketAfter } from './voice-probes.ts';
+import { armToneArrival } from '../tests/e2e/voice-audio.ts';
 
 const ROUNDS = Number(process.env.BENCH_JOIN_ROUNDS ?? 10);
 // One identity for every round, as alice is one DID: each round rejoins as someone who just left.
@@ -29,55 +30,13 @@ export function medianSteps(rounds: readonly Record<string, number>[], keep: rea
 		.join(', ');
 }
 
-declare global {
-	interface Window {
-		__toneAt?: Promise<number>;
-	}
-}
+/** The bench's detector: two looks in a row (figures compare with earlier runs), 10 s at most. */
+const TONE_LOOKS = { looks: 2, timeoutMs: 10_000 };
 
-/**
- * Watches every received audio track for `tone` (2048-point FFT every 20 ms, its bin the
- * loudest above -60 dB twice in a row); resolves with the page time of the first look.
- */
-function armTone(page: Page, tone: number): Promise<void> {
-	return page.evaluate((tone) => {
-		window.__toneAt = new Promise<number>((resolve) => {
-			const ctx = new AudioContext();
-			const seen = new Set<MediaStreamTrack>();
-			const analysers: AnalyserNode[] = [];
-			let first = -1;
-			const tick = () => {
-				for (const pc of window.__pcs.filter((p) => p.connectionState !== 'closed'))
-					for (const r of pc.getReceivers()) {
-						if (r.track.kind !== 'audio' || r.track.readyState !== 'live' || seen.has(r.track)) continue;
-						seen.add(r.track);
-						const a = ctx.createAnalyser();
-						a.fftSize = 2048;
-						a.smoothingTimeConstant = 0;
-						ctx.createMediaStreamSource(new MediaStream([r.track])).connect(a);
-						analysers.push(a);
-					}
-				const now = performance.now();
-				const found = analysers.some((a) => {
-					const bins = new Float32Array(a.frequencyBinCount);
-					a.getFloatFrequencyData(bins);
-					let best = 0;
-					bins.forEach((db, i) => db > bins[best]! && (best = i));
-					return bins[best]! > -60 && Math.abs((best * ctx.sampleRate) / a.fftSize - tone) <= ctx.sampleRate / a.fftSize;
-				});
-				if (found && first >= 0) return void ctx.close().then(() => resolve(first));
-				first = found ? now : -1;
-				setTimeout(tick, 20);
-			};
-			void ctx.resume().then(tick);
-		});
-	}, tone);
-}
-
-/** ms from the click to bob's tone (armTone), or NaN after 10 s. */
+/** ms from the click to bob's tone (armToneArrival), or NaN after 10 s. */
 function toneAfterClick(page: Page): Promise<number> {
 	return page.evaluate(async () => {
-		const at = await Promise.race([window.__toneAt!, new Promise<number>((r) => setTimeout(() => r(Number.NaN), 10_000))]);
+		const at = await window.__toneAt!;
 		const click = window.__marks.find((m) => m.what === 'click')?.t;
 		return click === undefined ? Number.NaN : at - click;
 	});
@@ -99,7 +58,7 @@ export async function joinRows(stack: StackInfo, browser: Browser): Promise<Row[
 		for (let round = 0; round < ROUNDS; round++) {
 			const runApp = async () => {
 				await armFirstPacket(alice.page);
-				await armTone(alice.page, 880);
+				await armToneArrival(alice.page, 880, TONE_LOOKS);
 				await lobbyButton(alice.page).click();
 				app.push(await firstPacketAfter(alice.page, 'click'));
 				heard.push(await toneAfterClick(alice.page));
@@ -125,7 +84,7 @@ export async function joinRows(stack: StackInfo, browser: Browser): Promise<Row[
 		await appJoin(bob.page, 'plain');
 		for (let round = 0; round < ROUNDS; round++) {
 			await armFirstPacket(alice.page);
-			await armTone(alice.page, 880);
+			await armToneArrival(alice.page, 880, TONE_LOOKS);
 			await plainButton(alice.page).click();
 			plain.push(await firstPacketAfter(alice.page, 'click'));
 			plainHeard.push(await toneAfterClick(alice.page));

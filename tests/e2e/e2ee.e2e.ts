@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { test, expect } from './fixtures.ts';
 import { account, signIn } from './sign-in.ts';
-import { installAudioProbes, nearTone, receivedPeak } from './voice-audio.ts';
+import { armToneArrival, installAudioProbes, nearTone, receivedPeak, toneArrival } from './voice-audio.ts';
 import { frameReader, keyedListener, ownKeys, recordMediaKeys, trailerOf, type EncodedFrame, type FrameReader, type Listener } from './e2ee-probes.ts';
 import type { StackInfo } from '../../scripts/stack/index.ts';
 
@@ -134,56 +134,6 @@ function overheard(page: Page, tones: number[]): Promise<{ packets: number; prom
 	}, tones);
 }
 
-/**
- * When (performance.now() of the page) `tone` first arrives on a track the page receives: an
- * FFT of 2048 points (43 ms at 48 kHz) on every received audio track, looked at every 20 ms,
- * the tone's bin the loudest and above -60 dB three looks in a row (the first look counts).
- * Start it before the Join click; it watches tracks as they appear. -1 after 15 s without.
- */
-function toneArrival(page: Page, tone: number): Promise<number> {
-	return page.evaluate(
-		(tone) =>
-			new Promise<number>((resolve) => {
-				const ctx = new AudioContext();
-				const seen = new Set<MediaStreamTrack>();
-				const analysers: AnalyserNode[] = [];
-				const start = performance.now();
-				let first = -1;
-				let inRow = 0;
-				const done = (at: number) => void ctx.close().then(() => resolve(at));
-				const tick = () => {
-					for (const pc of window.__pcs)
-						for (const r of pc.connectionState === 'closed' ? [] : pc.getReceivers()) {
-							const t = r.track;
-							if (t.kind !== 'audio' || t.readyState !== 'live' || seen.has(t)) continue;
-							seen.add(t);
-							const a = ctx.createAnalyser();
-							a.fftSize = 2048;
-							a.smoothingTimeConstant = 0;
-							ctx.createMediaStreamSource(new MediaStream([t])).connect(a);
-							analysers.push(a);
-						}
-					const now = performance.now();
-					const found = analysers.some((a) => {
-						const bins = new Float32Array(a.frequencyBinCount);
-						a.getFloatFrequencyData(bins);
-						let best = 0;
-						bins.forEach((db, i) => db > bins[best]! && (best = i));
-						return bins[best]! > -60 && Math.abs((best * ctx.sampleRate) / a.fftSize - tone) <= ctx.sampleRate / a.fftSize;
-					});
-					if (found) {
-						if (inRow++ === 0) first = now;
-						if (inRow >= 3) return done(first);
-					} else inRow = 0;
-					if (now - start > 15_000) return done(-1);
-					setTimeout(tick, 20);
-				};
-				void ctx.resume().then(tick);
-			}),
-		tone
-	);
-}
-
 test.describe.configure({ mode: 'serial' });
 
 test.describe('end-to-end encrypted calls', () => {
@@ -283,10 +233,10 @@ test.describe('end-to-end encrypted calls', () => {
 		await bob.page.getByRole('button', { name: 'Leave channel' }).click();
 		await expect(lobby(bob.page).getByRole('button', { name: /Lobby/ })).toBeVisible();
 		await expect.poll(async () => nearTone(await receivedPeak(bob.page), ALICE)).toBe(false);
-		const heard = toneArrival(bob.page, ALICE);
+		await armToneArrival(bob.page, ALICE);
 		const clicked = await bob.page.evaluate(() => performance.now());
 		await lobby(bob.page).getByRole('button', { name: /Lobby/ }).click();
-		const ms = (await heard) - clicked;
+		const ms = (await toneArrival(bob.page)) - clicked;
 		console.log(`[e2ee] late joiner: alice's tone ${ms.toFixed(0)} ms after Join`);
 		expect(ms).toBeGreaterThan(0);
 		expect(ms).toBeLessThan(2000);

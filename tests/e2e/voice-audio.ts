@@ -10,6 +10,8 @@ declare global {
 	interface Window {
 		__pcs: RTCPeerConnection[];
 		__taps: AnalyserNode[];
+		/** armToneArrival's answer: the page time the tone arrived, NaN when it did not. */
+		__toneAt?: Promise<number>;
 	}
 }
 
@@ -165,4 +167,61 @@ export function heardLevel(page: Page, hz: number): Promise<number> {
 /** One FFT bin of an 8192-point FFT at 48 kHz is ~5.9 Hz; allow two. */
 export function nearTone(hz: number, tone: number): boolean {
 	return Math.abs(hz - tone) <= 12;
+}
+
+/**
+ * Starts watching for `tone` on every audio track the page receives (a 2048-point FFT, 43 ms
+ * at 48 kHz, looked at every 20 ms; tracks are picked up as they appear, so arm it before the
+ * Join click). The tone counts when its bin is the loudest and above -60 dB `looks` looks in a
+ * row; `toneArrival` then answers the page time (performance.now()) of the first of them, or
+ * NaN after `timeoutMs` without.
+ */
+export function armToneArrival(page: Page, tone: number, { looks = 3, timeoutMs = 15_000 } = {}): Promise<void> {
+	return page.evaluate(
+		({ tone, looks, timeoutMs }) => {
+			window.__toneAt = new Promise<number>((resolve) => {
+				const ctx = new AudioContext();
+				const seen = new Set<MediaStreamTrack>();
+				const analysers: AnalyserNode[] = [];
+				const start = performance.now();
+				let first = -1;
+				let inRow = 0;
+				const done = (at: number) => void ctx.close().then(() => resolve(at));
+				const tick = () => {
+					for (const pc of window.__pcs)
+						for (const r of pc.connectionState === 'closed' ? [] : pc.getReceivers()) {
+							const t = r.track;
+							if (t.kind !== 'audio' || t.readyState !== 'live' || seen.has(t)) continue;
+							seen.add(t);
+							const a = ctx.createAnalyser();
+							a.fftSize = 2048;
+							a.smoothingTimeConstant = 0;
+							ctx.createMediaStreamSource(new MediaStream([t])).connect(a);
+							analysers.push(a);
+						}
+					const now = performance.now();
+					const found = analysers.some((a) => {
+						const bins = new Float32Array(a.frequencyBinCount);
+						a.getFloatFrequencyData(bins);
+						let best = 0;
+						bins.forEach((db, i) => db > bins[best]! && (best = i));
+						return bins[best]! > -60 && Math.abs((best * ctx.sampleRate) / a.fftSize - tone) <= ctx.sampleRate / a.fftSize;
+					});
+					if (found) {
+						if (inRow++ === 0) first = now;
+						if (inRow >= looks) return done(first);
+					} else inRow = 0;
+					if (now - start > timeoutMs) return done(Number.NaN);
+					setTimeout(tick, 20);
+				};
+				void ctx.resume().then(tick);
+			});
+		},
+		{ tone, looks, timeoutMs }
+	);
+}
+
+/** The page time armToneArrival's tone arrived (NaN when it did not). */
+export function toneArrival(page: Page): Promise<number> {
+	return page.evaluate(() => window.__toneAt!);
 }
