@@ -23,7 +23,7 @@ import { summarize } from '../stats.ts';
 import { summarizeTrace, type TraceEvent } from '../trace-summary.ts';
 import { armFirstPacket, firstPacketAfter, installMilestones } from '../voice-probes.ts';
 import { joinCrowd, type RtcCrowd } from './rtc-people.ts';
-import { inboundAudio, installTabProbes, tabCounts, timeInteraction } from './tab-probes.ts';
+import { inboundAudio, installTabProbes, joinTimeline, tabCounts, timeInteraction, watchJoinStatus } from './tab-probes.ts';
 import { intFrom } from './crowd.ts';
 import { cpuMsOf, pidOf } from '../presence.ts';
 
@@ -203,10 +203,13 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 			for (let round = 0; round < o.joins; round++) {
 				for (const id of round % 2 ? [ONE, CROWD] : [CROWD, ONE]) {
 					await armFirstPacket(page);
+					await watchJoinStatus(page);
 					const connected = await join(page, id);
-					const { ms, steps } = await firstPacketAfter(page, 'click', 60_000);
+					const { ms } = await firstPacketAfter(page, 'click', 60_000);
 					(id === CROWD ? joins.crowd : joins.one).push(ms);
-					log(`join ${id}: first packet ${ms.toFixed(0)} ms, Connected ${connected} ms; ${Object.entries(steps).map(([k, v]) => `${k} +${v.toFixed(0)}`).join(', ')}`);
+					// Every step up to "Connected" (after the first packet too) and the long tasks meanwhile.
+					const timeline = await joinTimeline(page, 'click');
+					log(`join ${id}: first packet ${ms.toFixed(0)} ms, Connected ${connected} ms; ${timeline.longTasks} long tasks (${timeline.longTaskMs.toFixed(0)} ms) until Connected; ${timeline.steps.join(', ')}`);
 					(id === CROWD ? joins.connectCrowd : joins.connectOne).push(connected);
 					await leave(page);
 				}
