@@ -84,6 +84,12 @@ export function rssOf(port: number): number {
 	return Number(kb) / 1024;
 }
 
+/** CPU time (ms) a process has used so far: utime + stime from /proc/<pid>/stat (100 Hz ticks). */
+export function cpuMsOf(pid: string | number): number {
+	const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+	return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /**
  * CPU time (ms) each side spends, read around a fan-out: the API server and Envoy from
  * /proc/<pid>/stat (10 ms ticks), this process (the 1,000 clients) from process.cpuUsage().
@@ -92,10 +98,7 @@ export function rssOf(port: number): number {
  */
 function cpuMeter(stack: StackInfo) {
 	const pids = { api: pidOf(stack.ports.API), envoy: pidOf(stack.ports.ENVOY) };
-	const ticks = (pid: string) => {
-		const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-		return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 Hz
-	};
+	const ticks = cpuMsOf;
 	const read = () => ({ api: ticks(pids.api), envoy: ticks(pids.envoy), clients: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 });
 	const total = { api: 0, envoy: 0, clients: 0 };
 	return {

@@ -9,7 +9,6 @@ import { chromiumArgs } from '../tests/e2e/browser.ts';
 import { bundleRows } from './bundle.ts';
 import { crowdOptions, crowdRows, crowdServerEnv, runCrowd } from './crowd/crowd.ts';
 import { crowdTabOptions, crowdTabRows, crowdTabServerEnv, runCrowdTab } from './crowd/tab.ts';
-import { disposeRtc } from './crowd/rtc-people.ts';
 import { joinRows } from './join.ts';
 import { lighthouseRows } from './lighthouse.ts';
 import { loginRows } from './login.ts';
@@ -88,7 +87,6 @@ async function main(): Promise<void> {
 		} finally {
 			await browser.close();
 			await stack.stop();
-			await disposeRtc();
 		}
 	}
 	const header = `Microclimate bench — ${new Date().toISOString()} — ${os.cpus().length} cores, Node ${process.version} — ${((performance.now() - t0) / 1000).toFixed(0)} s`;

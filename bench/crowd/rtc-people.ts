@@ -5,55 +5,37 @@
 // speech-like tone pattern (bursts of a few hundred ms with pauses, so LiveKit's speaking
 // indicator comes and goes); listeners publish nothing, so the server and LiveKit list them
 // muted, as they list anyone whose microphone is off.
+//
+// The WebRTC side runs in child processes (rtc-child.ts), at most `perProcess` people (40)
+// each: rtc-node 1.1.0 fails joins once one process holds ~65-97 Rooms. This process makes the
+// accounts and tokens (the real path, several sign-ins at once, in one place that knows every
+// DID) and hands each child only a LiveKit URL and token. The children end with the crowd's
+// close(), with this process (on its exit, SIGINT or SIGTERM they are killed; a child whose
+// parent vanished leaves on its own when the IPC channel closes), and never outlive either.
+import { fork, type ChildProcess } from 'node:child_process';
 import { AtpAgent } from '@atproto/api';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
-import { AudioFrame, AudioSource, LocalAudioTrack, Room, TrackPublishOptions, TrackSource, dispose } from '@livekit/rtc-node';
 import { AuthService } from '../../src/lib/gen/microclimate/auth/v1/auth_pb.ts';
 import { ChannelsService } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.ts';
 import { CREATE_SESSION_LXM } from '../../src/lib/auth/oauth-scope.ts';
 import { serviceDidFor } from '../../src/lib/auth/service-did.ts';
+import type { ChildCommand, ChildReport } from './rtc-child.ts';
 
 export interface RtcPerson {
 	did: string;
 	handle: string;
 	speaker: boolean;
-	room: Room;
+	/** The rtc-node process that holds this person's Room. */
+	pid: number;
 }
 
 export interface RtcCrowd {
 	people: RtcPerson[];
-	/** Stops the tones and disconnects everyone. */
+	/** The rtc-node processes (for their CPU: the load generator's own cost). */
+	pids: number[];
+	/** Stops the tones, disconnects everyone and ends the rtc-node processes. */
 	close(): Promise<void>;
-}
-
-const RATE = 48_000;
-const FRAME = RATE / 100; // 10 ms
-
-/** Bursts of 200–700 ms of a tone between 140 and 260 Hz, then 300–1,200 ms of silence, forever. */
-function speak(source: AudioSource, seed: number, stopped: () => boolean): void {
-	let rand = seed * 2654435761 >>> 0;
-	const next = () => ((rand = (rand * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-	const hz = 140 + next() * 120;
-	let phase = 0;
-	let left = 0; // frames left in this burst or pause
-	let talking = false;
-	const frame = new Int16Array(FRAME);
-	void (async () => {
-		while (!stopped()) {
-			if (left <= 0) {
-				talking = !talking;
-				left = Math.round((talking ? 20 + next() * 50 : 30 + next() * 90));
-			}
-			left--;
-			for (let i = 0; i < FRAME; i++) {
-				frame[i] = talking ? Math.round(Math.sin(phase) * 9000 * (1 + 0.3 * Math.sin(phase / 37))) : 0;
-				phase += (2 * Math.PI * hz) / RATE;
-			}
-			// captureFrame waits while LiveKit's queue is full: this paces the loop at real time.
-			await source.captureFrame(new AudioFrame(frame.slice(), RATE, 1, FRAME)).catch(() => undefined);
-		}
-	})();
 }
 
 export interface RtcCrowdOptions {
@@ -65,8 +47,62 @@ export interface RtcCrowdOptions {
 	listeners: number;
 	/** Handles are `${prefix}${i}.test`. */
 	prefix?: string;
-	/** People signed in and joined at once (1: one after the other, speakers first). */
+	/** People signed in at once (1: one after the other, speakers first). Each rtc-node process joins its people one at a time. */
 	concurrency?: number;
+	/** People per rtc-node process (40). */
+	perProcess?: number;
+}
+
+const CHILD = new URL('./rtc-child.ts', import.meta.url).pathname;
+
+/** One rtc-node process: join(i, url, token) resolves once that person is in LiveKit. */
+class RtcProcess {
+	readonly child: ChildProcess;
+	private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+	private ended: Error | undefined;
+	readonly exited: Promise<void>;
+
+	constructor(index: number) {
+		// Node runs the child's TypeScript itself (type stripping): none of this process's loaders.
+		this.child = fork(CHILD, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+		this.child.on('message', (m: ChildReport) => {
+			if (m.kind === 'closed') return;
+			const w = this.waiting.get(m.i);
+			this.waiting.delete(m.i);
+			if (m.kind === 'joined') w?.resolve();
+			else w?.reject(new Error(`rtc-node process ${index + 1} could not join person ${m.i}: ${m.message}`));
+		});
+		this.exited = new Promise((resolve) =>
+			this.child.once('exit', (code, signal) => {
+				this.ended = new Error(`rtc-node process ${index + 1} (pid ${this.child.pid}) ended (${signal ?? `code ${code}`})`);
+				for (const w of this.waiting.values()) w.reject(this.ended);
+				this.waiting.clear();
+				resolve();
+			})
+		);
+	}
+
+	join(command: Extract<ChildCommand, { kind: 'join' }>): Promise<void> {
+		if (this.ended) return Promise.reject(this.ended);
+		return new Promise((resolve, reject) => {
+			this.waiting.set(command.i, { resolve, reject });
+			this.child.send(command);
+		});
+	}
+
+	/** Asks the child to disconnect its Rooms and end; kills it if it has not within `ms`. */
+	async close(ms = 15_000): Promise<void> {
+		if (this.ended) return;
+		if (this.child.connected) this.child.send({ kind: 'close' } satisfies ChildCommand);
+		else this.child.kill('SIGKILL');
+		const timer = setTimeout(() => this.child.kill('SIGKILL'), ms);
+		await this.exited;
+		clearTimeout(timer);
+	}
+
+	kill(): void {
+		if (!this.ended) this.child.kill('SIGKILL');
+	}
 }
 
 /** Makes the accounts, signs them in and joins them; speakers first. */
@@ -76,12 +112,28 @@ export async function joinCrowd(o: RtcCrowdOptions): Promise<RtcCrowd> {
 	const channels = createClient(ChannelsService, transport);
 	const aud = serviceDidFor(o.server);
 	const prefix = o.prefix ?? `r${Date.now().toString(36)}`;
+	const total = o.speakers + o.listeners;
+	const perProcess = Math.max(1, o.perProcess ?? 40);
+	const procs = Array.from({ length: Math.max(1, Math.ceil(total / perProcess)) }, (_, k) => new RtcProcess(k));
+	// No child may outlive this process, however it ends.
+	const killAll = () => procs.forEach((p) => p.kill());
+	const onSignal = (signal: NodeJS.Signals) => {
+		killAll();
+		process.off(signal, onSignal);
+		// Nobody else listening: end the way the signal would have ended us.
+		if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+	};
+	process.on('exit', killAll);
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
 	let stopped = false;
 	const people: RtcPerson[] = [];
-	let rtcQueue: Promise<unknown> = Promise.resolve();
 	const close = async () => {
 		stopped = true;
-		await Promise.all(people.map((p) => p.room.disconnect().catch(() => undefined)));
+		await Promise.all(procs.map((p) => p.close()));
+		process.off('exit', killAll);
+		process.off('SIGINT', onSignal);
+		process.off('SIGTERM', onSignal);
 	};
 	const joinOne = async (i: number) => {
 		const speaker = i < o.speakers;
@@ -92,30 +144,16 @@ export async function joinCrowd(o: RtcCrowdOptions): Promise<RtcCrowd> {
 		const session = await auth.createSession({ serviceToken: data.token });
 		const headers = { authorization: `Bearer ${session.sessionToken}` };
 		const grant = await channels.getChannelToken({ channelId: o.channelId }, { headers });
-		// One rtc-node join at a time, whatever the concurrency. rtc-node 1.1.0 fails a join with
-		// "invalid request: handle not found (… ReadyForRoomEvent …)" once a process holds many
-		// Rooms: seen at ~65 (6 joins at once) and at ~97 (one at a time); a retry that
-		// disconnected the failed Room ended the process ("trying to drop an invalid handle").
-		const joined = rtcQueue.then(async () => {
-			const room = new Room();
-			await room.connect(grant.livekitUrl, grant.token, { autoSubscribe: false, dynacast: false });
-			people.push({ did: session.did, handle, speaker, room });
-			if (speaker) {
-				const source = new AudioSource(RATE, 1);
-				const track = LocalAudioTrack.createAudioTrack('microphone', source);
-				await room.localParticipant!.publishTrack(track, new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }));
-				speak(source, i + 1, () => stopped);
-			}
-		});
-		rtcQueue = joined.catch(() => undefined);
-		await joined;
+		// Round robin, so the speakers are spread over the processes as well as the listeners.
+		const proc = procs[i % procs.length]!;
+		await proc.join({ kind: 'join', i, url: grant.livekitUrl, token: grant.token, speaker });
+		people.push({ did: session.did, handle, speaker, pid: proc.child.pid! });
 	};
 	try {
 		// Sign-ins wait on the network and other processes (the PDS, the server's CreateSession
 		// fetches a profile), so a few at once make a big crowd in minutes rather than tens of them.
 		// Every worker stops at the first failure and all have stopped before the crowd is closed.
 		let next = 0;
-		const total = o.speakers + o.listeners;
 		const done = await Promise.allSettled(
 			Array.from({ length: Math.min(o.concurrency ?? 1, total) }, async () => {
 				while (next < total && !stopped) await joinOne(next++).catch((err: unknown) => ((stopped = true), Promise.reject(err)));
@@ -127,8 +165,5 @@ export async function joinCrowd(o: RtcCrowdOptions): Promise<RtcCrowd> {
 		await close();
 		throw err;
 	}
-	return { people, close };
+	return { people, pids: procs.map((p) => p.child.pid!), close };
 }
-
-/** Frees rtc-node's native side; call once at the end of the process's use of it. */
-export const disposeRtc = dispose;

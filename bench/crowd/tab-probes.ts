@@ -103,3 +103,40 @@ export function inboundAudio(page: Page): Promise<{ concealed: number; samples: 
 		return out;
 	});
 }
+
+/**
+ * For one join: stamps each change of the dock's call status ("status Connecting…", "status
+ * Connected") into the milestones (voice-probes.ts), until "Connected"; armed after
+ * armFirstPacket (which clears them) and before the click. Not left on during the measured
+ * windows: an observer of the whole page would run on every speaking tick.
+ */
+export function watchJoinStatus(page: Page): Promise<void> {
+	return page.evaluate(() => {
+		let last = '';
+		const observer = new MutationObserver(() => {
+			const text = document.querySelector('[data-testid="call-status"]')?.textContent?.trim() ?? '';
+			if (text === last) return;
+			last = text;
+			window.__marks.push({ what: `status ${text}`, t: performance.now() });
+			if (text === 'Connected') observer.disconnect();
+		});
+		observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+	});
+}
+
+/** Every milestone of the join from `from` on (ms after it), and the long tasks in that span. */
+export function joinTimeline(page: Page, from: string): Promise<{ steps: string[]; longTasks: number; longTaskMs: number }> {
+	return page.evaluate((from) => {
+		const t0 = window.__marks.find((m) => m.what === from)?.t ?? 0;
+		const end = window.__marks.findLast((m) => m.what === 'status Connected')?.t ?? performance.now();
+		const tasks = window.__tab.longTasks.filter((t) => t.start >= t0 && t.start <= end);
+		return {
+			// Each step once (its first time), except the peer connections' states and the status.
+			steps: window.__marks
+				.filter((m, i, all) => m.t >= t0 && (/^(pc|status) /.test(m.what) || all.findIndex((n) => n.what === m.what) === i))
+				.map((m) => `${m.what} +${(m.t - t0).toFixed(0)}`),
+			longTasks: tasks.length,
+			longTaskMs: tasks.reduce((sum, t) => sum + t.duration, 0)
+		};
+	}, from);
+}

@@ -7,11 +7,12 @@
 // concealed samples (inbound-rtp), the time from an input to the next frame for mute, deafen, a
 // volume slider and scrolling the list, and the join (click → first remote audio packet) vs
 // a channel with one speaker in it. Then a trace of the crowd: work by kind, long tasks, top functions.
+// Over the same two windows, the CPU of the LiveKit server process and of the rtc-node crowd's
+// processes (the load generator) from /proc: LiveKit's cost per audio participant on this machine.
 //
 // The crowd's channels are declared "e2ee": false: rtc-node cannot take part in the app's key
-// exchange (README, Crowds). Until the app honours a channel's e2ee flag it encrypts anyway
-// and, with no key from the crowd, drops their frames before decoding: the figures are the
-// tab's cost without decoding the crowd's audio; the note of the concealed row says so.
+// exchange (README, Crowds). The app joins such a channel without E2EE, so the tab decodes and
+// plays the crowd's audio like anyone's; the concealed row says how much of it was concealed.
 import os from 'node:os';
 import { devices, type Browser, type CDPSession, type Page } from '@playwright/test';
 import type { StackInfo } from '../../scripts/stack/index.ts';
@@ -22,8 +23,9 @@ import { summarize } from '../stats.ts';
 import { summarizeTrace, type TraceEvent } from '../trace-summary.ts';
 import { armFirstPacket, firstPacketAfter, installMilestones } from '../voice-probes.ts';
 import { joinCrowd, type RtcCrowd } from './rtc-people.ts';
-import { inboundAudio, installTabProbes, tabCounts, timeInteraction } from './tab-probes.ts';
+import { inboundAudio, installTabProbes, joinTimeline, tabCounts, timeInteraction, watchJoinStatus } from './tab-probes.ts';
 import { intFrom } from './crowd.ts';
+import { cpuMsOf, pidOf } from '../presence.ts';
 
 export interface CrowdTabOptions {
 	speakers: number;
@@ -88,17 +90,32 @@ interface Window_ {
 	audioNodes: number;
 	concealedPct: number;
 	packets: number;
+	samples: number;
 	waitingKey: string;
+	/** CPU (ms per s of wall time) over the window: the LiveKit server, the rtc-node processes summed. */
+	livekitMsPerS: number;
+	crowdMsPerS: number;
 }
 
+/** Processes whose CPU is read over each window. */
+interface Procs {
+	livekit: string;
+	crowd: number[];
+}
+
+const cpuOf = (procs: Procs) => ({ livekit: cpuMsOf(procs.livekit), crowd: procs.crowd.reduce((sum, pid) => sum + cpuMsOf(pid), 0), at: performance.now() });
+
 /** Joins `id`, lets it settle, then measures a window of `s` seconds; stays in the call. */
-async function measureWindow(page: Page, cdp: CDPSession, id: string, s: number): Promise<Window_> {
+async function measureWindow(page: Page, cdp: CDPSession, id: string, s: number, procs: Procs): Promise<Window_> {
 	const before = await tabCounts(page);
 	await join(page, id);
 	await page.waitForTimeout(4000);
 	const [busy0, wall0, audio0, tasks0] = [await metric(cdp, 'TaskDuration'), await metric(cdp, 'Timestamp'), await inboundAudio(page), (await tabCounts(page)).longTasks.length];
+	const cpu0 = cpuOf(procs);
 	await page.waitForTimeout(s * 1000);
+	const cpu1 = cpuOf(procs);
 	const [busy1, wall1, audio1, after] = [await metric(cdp, 'TaskDuration'), await metric(cdp, 'Timestamp'), await inboundAudio(page), await tabCounts(page)];
+	const wallS = (cpu1.at - cpu0.at) / 1000;
 	const heapBeforeGc = await metric(cdp, 'JSHeapUsedSize');
 	await cdp.send('HeapProfiler.collectGarbage');
 	const heap = await metric(cdp, 'JSHeapUsedSize');
@@ -115,6 +132,9 @@ async function measureWindow(page: Page, cdp: CDPSession, id: string, s: number)
 		audioNodes: after.audioNodes - before.audioNodes,
 		concealedPct: samples > 0 ? ((audio1.concealed - audio0.concealed) / samples) * 100 : Number.NaN,
 		packets: audio1.packets - audio0.packets,
+		samples,
+		livekitMsPerS: (cpu1.livekit - cpu0.livekit) / wallS,
+		crowdMsPerS: (cpu1.crowd - cpu0.crowd) / wallS,
 		waitingKey: (await page.getByTestId('waiting-key').textContent({ timeout: 1000 }).catch(() => null)) ?? ''
 	};
 }
@@ -145,6 +165,8 @@ export interface CrowdTabResult {
 	profile: string[];
 	crowdJoinS: number;
 	load: number[];
+	/** rtc-node processes the crowd ran in. */
+	crowdProcesses: number;
 }
 
 export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTabOptions, log: (line: string) => void = () => undefined): Promise<CrowdTabResult> {
@@ -154,7 +176,8 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 		crowds.push(await joinCrowd({ pds: stack.pds, server: stack.server, channelId: ONE, speakers: 1, listeners: 0 }));
 		crowds.push(await joinCrowd({ pds: stack.pds, server: stack.server, channelId: CROWD, speakers: o.speakers, listeners: o.listeners, concurrency: 6 }));
 		const crowdJoinS = (Date.now() - t) / 1000;
-		log(`${o.speakers} speakers + ${o.listeners} listeners (and 1 speaker elsewhere) in LiveKit in ${crowdJoinS.toFixed(0)} s`);
+		const procs: Procs = { livekit: pidOf(stack.ports.LIVEKIT), crowd: crowds.flatMap((c) => c.pids) };
+		log(`${o.speakers} speakers + ${o.listeners} listeners (and 1 speaker elsewhere) in LiveKit in ${crowdJoinS.toFixed(0)} s, from ${procs.crowd.length} rtc-node processes`);
 
 		// A phone: Pixel 7's viewport, touch and user agent, as Chromium's device emulation does.
 		const { defaultBrowserType: _, ...phone } = devices['Pixel 7'];
@@ -180,24 +203,28 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 			for (let round = 0; round < o.joins; round++) {
 				for (const id of round % 2 ? [ONE, CROWD] : [CROWD, ONE]) {
 					await armFirstPacket(page);
+					await watchJoinStatus(page);
 					const connected = await join(page, id);
-					const { ms, steps } = await firstPacketAfter(page, 'click', 60_000);
+					const { ms } = await firstPacketAfter(page, 'click', 60_000);
 					(id === CROWD ? joins.crowd : joins.one).push(ms);
-					log(`join ${id}: first packet ${ms.toFixed(0)} ms, Connected ${connected} ms; ${Object.entries(steps).map(([k, v]) => `${k} +${v.toFixed(0)}`).join(', ')}`);
+					// Every step up to "Connected" (after the first packet too) and the long tasks meanwhile.
+					const timeline = await joinTimeline(page, 'click');
+					log(`join ${id}: first packet ${ms.toFixed(0)} ms, Connected ${connected} ms; ${timeline.longTasks} long tasks (${timeline.longTaskMs.toFixed(0)} ms) until Connected; ${timeline.steps.join(', ')}`);
 					(id === CROWD ? joins.connectCrowd : joins.connectOne).push(connected);
 					await leave(page);
 				}
 			}
 			log(`joins: crowd ${joins.crowd.map((x) => x.toFixed(0)).join(', ')} ms; one speaker ${joins.one.map((x) => x.toFixed(0)).join(', ')} ms`);
 
-			const alone = await measureWindow(page, cdp, ALONE, o.windowS);
+			const alone = await measureWindow(page, cdp, ALONE, o.windowS, procs);
 			const muteAlone = await toggleLatency(page, 'Mute', o.interactions);
 			const deafenAlone = await toggleLatency(page, 'Deafen', o.interactions);
 			await leave(page);
-			log(`alone: busy ${alone.busyPct.toFixed(1)} %, heap ${alone.heapMiB.toFixed(1)} MiB`);
+			const cpuLine = (w: Window_) => `LiveKit ${w.livekitMsPerS.toFixed(0)} ms/s, rtc-node ${w.crowdMsPerS.toFixed(0)} ms/s`;
+			log(`alone: busy ${alone.busyPct.toFixed(1)} %, heap ${alone.heapMiB.toFixed(1)} MiB; ${cpuLine(alone)}`);
 
-			const crowd = await measureWindow(page, cdp, CROWD, o.windowS);
-			log(`crowd: busy ${crowd.busyPct.toFixed(1)} %, heap ${crowd.heapMiB.toFixed(1)} MiB, ${crowd.longTasks} long tasks`);
+			const crowd = await measureWindow(page, cdp, CROWD, o.windowS, procs);
+			log(`crowd: busy ${crowd.busyPct.toFixed(1)} %, heap ${crowd.heapMiB.toFixed(1)} MiB, ${crowd.longTasks} long tasks; ${cpuLine(crowd)}; audio ${crowd.packets} packets, ${crowd.samples} samples, concealed ${crowd.concealedPct.toFixed(1)} %`);
 			const muteCrowd = await toggleLatency(page, 'Mute', o.interactions);
 			const deafenCrowd = await toggleLatency(page, 'Deafen', o.interactions);
 			// A speaker's volume: open their row's mix, then move the slider a step at a time.
@@ -249,7 +276,8 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 				connectOne: joins.connectOne,
 				profile,
 				crowdJoinS,
-				load: os.loadavg()
+				load: os.loadavg(),
+				crowdProcesses: procs.crowd.length
 			};
 		} finally {
 			await context.close();
@@ -260,6 +288,15 @@ export async function runCrowdTab(stack: StackInfo, browser: Browser, o: CrowdTa
 		log(`crowd left in ${((Date.now() - t) / 1000).toFixed(0)} s`);
 	}
 }
+
+/**
+ * LiveKit's own capacity figure for audio rooms (docs.livekit.io, Self-hosting › Benchmarks,
+ * "Audio only"): a room with 10 publishers and 3,000 subscribers (its load tester's blank
+ * packets at 3 kbps on average) used 80 % of a 16-core c2-standard-16 on Google Cloud.
+ */
+export const LIVEKIT_AUDIO_BENCHMARK = { publishers: 10, subscribers: 3000, cores: 16, cpu: 0.8 } as const;
+const lkMs = LIVEKIT_AUDIO_BENCHMARK.cpu * LIVEKIT_AUDIO_BENCHMARK.cores * 1000; // ms of CPU per s
+const LIVEKIT_PUBLISHED = `LiveKit's published audio figure: ${LIVEKIT_AUDIO_BENCHMARK.publishers} publishers + ${LIVEKIT_AUDIO_BENCHMARK.subscribers.toLocaleString('en')} subscribers (3 kbps) at 80 % of a 16-core c2-standard-16 ≈ ${(lkMs / (LIVEKIT_AUDIO_BENCHMARK.publishers + LIVEKIT_AUDIO_BENCHMARK.subscribers)).toFixed(1)} ms/s per participant, ${(lkMs / (LIVEKIT_AUDIO_BENCHMARK.publishers * LIVEKIT_AUDIO_BENCHMARK.subscribers)).toFixed(2)} ms/s per forwarded track`;
 
 const med = (xs: number[]) => (xs.length ? summarize(xs).median.toFixed(0) : '—');
 
@@ -288,8 +325,9 @@ export function crowdTabRows(r: CrowdTabResult): Row[] {
 			figure: `concealed audio samples (${where})`,
 			unit: '%',
 			value: r.crowd.concealedPct,
-			note: `inbound-rtp concealedSamples / totalSamplesReceived over ${windowS} s, ${r.crowd.packets} packets; the crowd (rtc-node) sends no keys and the app encrypts every call, so their frames are dropped before decoding${r.crowd.waitingKey ? ` (the dock: "${r.crowd.waitingKey}")` : ''}`
+			note: `inbound-rtp concealedSamples / totalSamplesReceived over ${windowS} s: ${r.crowd.samples.toLocaleString('en')} samples decoded from ${r.crowd.packets.toLocaleString('en')} packets (the crowd's channel is e2ee: false, joined without E2EE)${r.crowd.waitingKey ? `; the dock: "${r.crowd.waitingKey}"` : ''}`
 		},
+		...livekitRows(r, where),
 		...latency(`interaction: Mute (${where})`, r.mute.crowd, r.mute.alone),
 		...latency(`interaction: Deafen (${where})`, r.deafen.crowd, r.deafen.alone),
 		...latency(`interaction: a speaker's volume slider, arrow keys (${where})`, r.volume),
@@ -302,6 +340,35 @@ export function crowdTabRows(r: CrowdTabResult): Row[] {
 			baselineLabel: 'a channel with one speaker',
 			goal: '<= 1.3x',
 			note: `${r.joinCrowd.length} joins each, alternating; click → "Connected" median ${med(r.connectCrowd)} ms vs ${med(r.connectOne)} ms; the crowd took ${r.crowdJoinS.toFixed(0)} s to make and join`
+		}
+	];
+}
+
+/** LiveKit's CPU per audio participant and the load generator's own CPU, over the same windows. */
+function livekitRows(r: CrowdTabResult, where: string): Row[] {
+	const { speakers, listeners, windowS } = r.options;
+	// In LiveKit in both windows: the crowd, the one speaker elsewhere, and her.
+	const participants = speakers + listeners + 2;
+	const perParticipant = (w: Window_) => w.livekitMsPerS / participants;
+	const perForwarded = (r.crowd.livekitMsPerS - r.alone.livekitMsPerS) / speakers;
+	const pct = (msPerS: number) => `${(msPerS / 10).toFixed(1)} % of one core`;
+	const alone = 'alone window, the crowd still in';
+	return [
+		{
+			figure: `LiveKit CPU per audio participant, ms of CPU per s (${where})`,
+			unit: 'ms',
+			value: perParticipant(r.crowd),
+			baseline: perParticipant(r.alone),
+			baselineLabel: alone,
+			note: `LiveKit server process (/proc utime+stime over ${windowS} s): ${r.crowd.livekitMsPerS.toFixed(0)} ms/s (${pct(r.crowd.livekitMsPerS)}) in the crowd window, ${r.alone.livekitMsPerS.toFixed(0)} ms/s (${pct(r.alone.livekitMsPerS)}) in the alone window (she alone in another channel, the crowd still connected), for ${participants} participants; ${speakers + 2} tracks published (the crowd's speakers, the one elsewhere, hers); in the crowd LiveKit forwards the ${speakers} speakers to her alone (the rtc-node people subscribe to nobody): ${perForwarded.toFixed(2)} ms/s per forwarded track (crowd − alone, / ${speakers}); ${LIVEKIT_PUBLISHED}`
+		},
+		{
+			figure: `rtc-node crowd processes' CPU, the load generator (${where})`,
+			unit: '%',
+			value: r.crowd.crowdMsPerS / 10,
+			baseline: r.alone.crowdMsPerS / 10,
+			baselineLabel: alone,
+			note: `% of one core, summed over ${r.crowdProcesses} processes holding ${speakers + listeners} people (${(r.crowd.crowdMsPerS / (speakers + listeners)).toFixed(1)} ms/s a person; the ${speakers} speakers encode Opus); this machine has ${os.cpus().length} cores for all of it`
 		}
 	];
 }
