@@ -70,7 +70,18 @@ export function createLiveKitEngine(audio: CallAudio, privacy: CallPrivacy): Voi
 			muted: !p.isMicrophoneEnabled,
 			speaking: p.isSpeaking
 		}));
-	const emitPeople = () => listener?.people(people());
+	// One list per burst of LiveKit events, after the burst: joining a channel of N people,
+	// livekit-client fires a participant event and a track event for each of them in one go,
+	// and a list of N people built (and handed to the screen) for each made the join O(N²).
+	let peopleDue = false;
+	const emitPeople = () => {
+		if (peopleDue) return;
+		peopleDue = true;
+		queueMicrotask(() => {
+			peopleDue = false;
+			listener?.people(people());
+		});
+	};
 	const micTrack = () => room?.localParticipant.getTrackPublication(Track.Source.Microphone)?.track?.mediaStreamTrack;
 
 	function route(track: RemoteAudioTrack, identity: string, mix: AudioContext) {
