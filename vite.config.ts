@@ -38,13 +38,6 @@ const pwa: SvelteKitPWAOptions = {
 	},
 	workbox: {
 		globPatterns: ['client/**/*.{js,css,ico,png,svg,webmanifest}'],
-		// The tab's favicons are not the worker's: the browser loads them after the page's load
-		// event, and a navigation in the meantime cancels the load. Firefox reports a cancelled
-		// load the worker was answering as an error of the page ("A ServiceWorker intercepted
-		// the request and encountered an unexpected error"); one the network answers, it drops
-		// quietly. Offline, the tab shows the browser's default icon; the installed app's
-		// icons (the manifest's PNGs) stay precached.
-		globIgnores: ['client/favicon.*'],
 		// Static routes for the precached immutable files, added when the worker installs
 		// (sw-routes.js, written by scripts/pwa/static-routes.ts).
 		importScripts: ['/sw-routes.js'],

@@ -21,24 +21,6 @@ test.describe('service worker', () => {
 		for (const f of lazy) expect(precached).not.toContain(`/${f}`);
 	});
 
-	test('the tab’s icons load past the worker, so navigations that cancel their load report nothing', async ({ page, stack }) => {
-		// Firefox reports a cancelled load that the worker was answering as an error of the page
-		// ("A ServiceWorker intercepted the request and encountered an unexpected error"): the
-		// favicon loads after the load event, so a navigation soon after one cancelled it (1 in
-		// 40 navigations here; once in a CI run). The network's cancelled loads it drops quietly.
-		await signIn(page, account(stack, 'alice.test'));
-		const precached = await activeWorkerPrecache(page);
-		expect(precached).toContain('/pwa-192x192.png');
-		expect(precached).not.toContain('/favicon.svg');
-		expect(precached).not.toContain('/favicon.ico');
-		await page.goto('/');
-		expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
-		for (let i = 0; i < 20; i++) {
-			await page.goto(`/?channel=no-such-${i}`);
-			await expect(page.getByTestId('link-banner')).toContainText('There is no channel');
-		}
-	});
-
 	test('a start at /connect is answered by the worker with the prerendered form; in Chromium the precached immutable files skip its JavaScript (static routes)', async ({ page, context, browserName, pageErrors }) => {
 		pageErrors.expect(/^Failed to load resource: net::ERR_INTERNET_DISCONNECTED\b/);
 		pageErrors.expectFailedRequest(/.*/); // offline, the server check gets no answer
