@@ -98,8 +98,7 @@ export function cpuMsOf(pid: string | number): number {
  */
 function cpuMeter(stack: StackInfo) {
 	const pids = { api: pidOf(stack.ports.API), envoy: pidOf(stack.ports.ENVOY) };
-	const ticks = cpuMsOf;
-	const read = () => ({ api: ticks(pids.api), envoy: ticks(pids.envoy), clients: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 });
+	const read = () => ({ api: cpuMsOf(pids.api), envoy: cpuMsOf(pids.envoy), clients: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 });
 	const total = { api: 0, envoy: 0, clients: 0 };
 	return {
 		total,

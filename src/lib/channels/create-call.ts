@@ -24,9 +24,8 @@ export function createCall(session: Session): CallContext {
 	const audio = new CallAudio();
 	const privacy = new CallPrivacy();
 	const directory = new ChannelDirectory();
-	// Only a channel the list says is not encrypted joins without keys; one the list does not
-	// know (not loaded yet) is encrypted.
-	const plain = (id: string) => directory.channels?.find((c) => c.id === id)?.plain === true;
+	// Only a channel the list says is not encrypted joins without keys.
+	const plain = (id: string) => directory.isPlain(id);
 	const room = new VoiceRoom({
 		client: () => {
 			const keyed = (rpc: Rpc) => keyedChannelsClient(rpc.channelsClient(session), privacy, undefined, plain);

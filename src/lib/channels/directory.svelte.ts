@@ -67,6 +67,14 @@ export class ChannelDirectory {
 		return this.#savedAt;
 	}
 
+	/**
+	 * Whether the list declares this channel not end-to-end encrypted (joined without keys).
+	 * A channel the list does not know (not loaded yet) is encrypted.
+	 */
+	isPlain(channelId: string | undefined): boolean {
+		return this.#channels?.find((c) => c.id === channelId)?.plain === true;
+	}
+
 	/** Shows the last known list until the stream's first snapshot; never over a list from the stream. */
 	showLastKnown(channels: ChannelView[], savedAt: number): void {
 		if (this.#source === 'stream') return;

@@ -50,8 +50,6 @@ export interface KeyExchangeOptions {
 	readonly switchAfterMs?: number;
 	/** How long a missing key is waited for before it is asked for again (doubling up to 8x). */
 	readonly askAfterMs?: number;
-	/** After a key arrives, how long frames under an index we lack are taken as in flight, not lost. */
-	readonly missingGraceMs?: number;
 }
 
 interface Envelope {
@@ -154,7 +152,8 @@ export class KeyExchange {
 		return this.#serially(async () => {
 			const peer = this.#peers.get(did);
 			if (this.#closed || !peer || !this.#keyed.has(did)) return;
-			if (performance.now() - (this.#keyedAt.get(did) ?? 0) < (this.#o.missingGraceMs ?? 3 * (this.#o.switchAfterMs ?? 1000))) return;
+			// Frames under an index we lack are taken as in flight for three switch delays after a key of theirs arrived.
+			if (performance.now() - (this.#keyedAt.get(did) ?? 0) < 3 * (this.#o.switchAfterMs ?? 1000)) return;
 			this.#keyed.delete(did);
 			this.#o.links.changed();
 			await this.#sendLatest(peer, true);
