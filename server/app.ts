@@ -141,7 +141,12 @@ export async function startServer(config: ServerConfig, options: AppOptions = {}
     shutdownSignal: shutdown.signal,
   });
 
-  const server = http2.createServer(handler);
+  // Node lets one HTTP/2 session queue 10 MB by default and resets new streams past that. The
+  // proxy's session carries every client's stream (up to MICROCLIMATE_MAX_STREAMS), so opening
+  // the lists of a crowd at once (a reconnect after a restart) queues one snapshot each: 2,000
+  // snapshots of 12 KB (200 people seated) already pass 10 MB. Big snapshots take turns
+  // (voice/watch.ts); this is the room for the small ones and for the events.
+  const server = http2.createServer({ maxSessionMemory: 256 }, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);

@@ -23,6 +23,7 @@ import { CREATE_SESSION_LXM } from '../../src/lib/auth/oauth-scope.ts';
 import { serviceDidFor } from '../../src/lib/auth/service-did.ts';
 import { signWebhook, webhookBody } from '../../server/voice/testing.ts';
 import type { StackInfo } from '../../scripts/stack/index.ts';
+import { memoryAfterGc, profileProcess, profileSummary } from '../node-profile.ts';
 import { pidOf, rssOf } from '../presence.ts';
 import type { Row } from '../report.ts';
 import { summarize } from '../stats.ts';
@@ -98,6 +99,7 @@ function cpuMs(pid: string): number {
 }
 
 const runId = Date.now().toString(36);
+const PROFILED_ROUNDS = 5;
 
 /** Creates the accounts on the stack's PDS; the creation's session is the person's PDS session. */
 async function createPeople(stack: StackInfo, o: CrowdOptions): Promise<{ agents: AtpAgent[]; ms: number }> {
@@ -185,10 +187,17 @@ export interface CrowdResult {
 	fanOut: ReturnType<typeof summarize>;
 	rssBeforeMiB: number;
 	rssAfterMiB: number;
+	heldBeforeMiB: number;
+	heldAfterMiB: number;
+	/** Held (JS heap + external, after a full collection) per open stream. */
 	kibPerStream: number;
+	/** Resident memory per open stream, also after a collection: includes what the allocator kept of the garbage. */
+	rssKibPerStream: number;
 	apiCpuOpenMs: number;
 	apiCpuPerRoundMs: number;
 	streamsEnded: number;
+	/** Where replica 1's CPU went in the profiled rounds (node-profile.ts). */
+	profile: string;
 }
 
 export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: string) => void = () => undefined): Promise<CrowdResult> {
@@ -196,6 +205,19 @@ export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: st
 	const apiPorts = [stack.ports.API, ...(o.replicas === 2 && stack.ports.API_2 ? [stack.ports.API_2] : [])];
 	const apiCpu = () => apiPorts.reduce((sum, port) => sum + cpuMs(pidOf(port)), 0);
 	const apiRss = () => apiPorts.reduce((sum, port) => sum + rssOf(port), 0);
+	// What the replicas hold (JS heap + memory outside it: buffers, sockets), after a full
+	// collection, in MiB: read one replica at a time (each opens its inspector on the same port).
+	const apiHeld = async () => {
+		let sum = 0;
+		const parts: string[] = [];
+		for (const port of apiPorts) {
+			const m = await memoryAfterGc(pidOf(port));
+			sum += (m.heapUsed + m.external) / 2 ** 20;
+			parts.push(`heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB + external ${(m.external / 2 ** 20).toFixed(0)} MiB (array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)})`);
+		}
+		log(`API held after a full collection: ${parts.join('; ')}`);
+		return sum;
+	};
 	// The timed join goes to the last replica: with 2, it reaches the others through Redis.
 	const joinWebhook = stack.replicas?.zones.at(-1)?.webhook ?? stack.webhook;
 	const created = await createPeople(stack, o);
@@ -211,7 +233,8 @@ export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: st
 	log(`seated ${people.length} people in ${(seatMs / 1000).toFixed(1)} s`);
 
 	await new Promise((r) => setTimeout(r, 1000));
-	const rssBeforeMiB = apiRss();
+	const heldBeforeMiB = await apiHeld();
+	const rssBeforeMiB = apiRss(); // after that collection, like the one after the streams open
 	const cpu0 = apiCpu();
 	t = performance.now();
 	const streams = openStreams(stack, people);
@@ -219,23 +242,32 @@ export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: st
 		const openMs = (await streams.when('snapshot', 300_000)) - t;
 		const apiCpuOpenMs = apiCpu() - cpu0;
 		await new Promise((r) => setTimeout(r, 1000));
+		const heldAfterMiB = await apiHeld();
 		const rssAfterMiB = apiRss();
-		log(`${people.length} streams open with their snapshots in ${(openMs / 1000).toFixed(1)} s; API RSS ${rssBeforeMiB.toFixed(0)} → ${rssAfterMiB.toFixed(0)} MiB`);
+		log(`${people.length} streams open with their snapshots in ${(openMs / 1000).toFixed(1)} s; API held ${heldBeforeMiB.toFixed(0)} → ${heldAfterMiB.toFixed(0)} MiB, RSS ${rssBeforeMiB.toFixed(0)} → ${rssAfterMiB.toFixed(0)} MiB`);
 
-		const samples: number[] = [];
-		const cpuRounds0 = apiCpu();
-		for (let round = 0; round < o.rounds; round++) {
+		const joinAndLeave = async (round: string) => {
 			const did = `did:plc:crowdjoin${runId}x${round}`;
 			const sid = `PA_crowdjoin${runId}x${round}`;
 			const joined = streams.when(`joined ${did}`);
 			const sent = performance.now();
 			await postEvent(joinWebhook, stack, 'participant_joined', channelId(0), did, `joiner${round}.test`, sid);
-			samples.push((await joined) - sent);
+			const ms = (await joined) - sent;
 			const left = streams.when(`left ${did}`);
 			await postEvent(joinWebhook, stack, 'participant_left', channelId(0), did, `joiner${round}.test`, sid);
 			await left;
-		}
+			return ms;
+		};
+		const samples: number[] = [];
+		const cpuRounds0 = apiCpu();
+		for (let round = 0; round < o.rounds; round++) samples.push(await joinAndLeave(String(round)));
 		const apiCpuPerRoundMs = (apiCpu() - cpuRounds0) / o.rounds;
+		// Then a few more rounds, not timed, under V8's profiler in the first API replica: what
+		// its CPU goes to in a fan-out (the timed rounds above run without the profiler).
+		const profiler = await profileProcess(pidOf(stack.ports.API));
+		for (let round = 0; round < PROFILED_ROUNDS; round++) await joinAndLeave(`p${round}`);
+		const profile = profileSummary(await profiler.stop());
+		log(`API profile over ${PROFILED_ROUNDS} joins + leaves: ${profile}`);
 		return {
 			options: o,
 			createPerSec: o.people / (created.ms / 1000),
@@ -246,10 +278,14 @@ export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: st
 			fanOut: summarize(samples),
 			rssBeforeMiB,
 			rssAfterMiB,
-			kibPerStream: ((rssAfterMiB - rssBeforeMiB) * 1024) / people.length,
+			heldBeforeMiB,
+			heldAfterMiB,
+			kibPerStream: ((heldAfterMiB - heldBeforeMiB) * 1024) / people.length,
+			rssKibPerStream: ((rssAfterMiB - rssBeforeMiB) * 1024) / people.length,
 			apiCpuOpenMs,
 			apiCpuPerRoundMs,
-			streamsEnded: streams.ended()
+			streamsEnded: streams.ended(),
+			profile
 		};
 	} finally {
 		streams.close();
@@ -266,7 +302,7 @@ export function crowdRows(r: CrowdResult, load = os.loadavg()[0]!): Row[] {
 			unit: 'ms',
 			value: r.fanOut,
 			goal: '<= 300 ms p95',
-			note: `join and leave by LiveKit-signed webhook, timed to the last stream; ${r.options.rounds} rounds; API CPU ${r.apiCpuPerRoundMs.toFixed(0)} ms per join+leave; ${r.streamsEnded} streams ended early; load ${load.toFixed(1)} on ${os.cpus().length} cores`
+			note: `join and leave by LiveKit-signed webhook, timed to the last stream; ${r.options.rounds} rounds; API CPU ${r.apiCpuPerRoundMs.toFixed(0)} ms per join+leave; ${r.streamsEnded} streams ended early; load ${load.toFixed(1)} on ${os.cpus().length} cores; API replica 1 profiled over ${PROFILED_ROUNDS} more joins + leaves: ${r.profile}`
 		},
 		{
 			figure: `WatchChannels snapshot on the wire (${size} seated)`,
@@ -279,7 +315,7 @@ export function crowdRows(r: CrowdResult, load = os.loadavg()[0]!): Row[] {
 			unit: 'KiB',
 			value: r.kibPerStream,
 			goal: '<= 64 KiB',
-			note: `RSS (all replicas) ${r.rssBeforeMiB.toFixed(0)} → ${r.rssAfterMiB.toFixed(0)} MiB for ${people} streams; opening them (snapshots included) took ${(r.openMs / 1000).toFixed(1)} s and ${r.apiCpuOpenMs.toFixed(0)} ms API CPU (${(r.apiCpuOpenMs / people).toFixed(2)} ms per stream)`
+			note: `held after a full collection (JS heap + external, all replicas) ${r.heldBeforeMiB.toFixed(0)} → ${r.heldAfterMiB.toFixed(0)} MiB for ${people} streams; resident ${r.rssBeforeMiB.toFixed(0)} → ${r.rssAfterMiB.toFixed(0)} MiB (${r.rssKibPerStream.toFixed(0)} KiB a stream); opening them (snapshots included) took ${(r.openMs / 1000).toFixed(1)} s and ${r.apiCpuOpenMs.toFixed(0)} ms API CPU (${(r.apiCpuOpenMs / people).toFixed(2)} ms per stream)`
 		},
 		{
 			figure: 'crowd set-up rates on this machine',

@@ -28,21 +28,43 @@ export function withProfile(occupant: Occupant, profile: KnownProfile | undefine
   };
 }
 
+/**
+ * The view holds one subscription to the occupancy and one to the profile book however many
+ * streams are open, and hands every stream the same event object: a join is dressed with its
+ * profile once, not once per stream (with 2,000 open lists, that was 2,000 copies of it).
+ */
 export function profiledOccupancy(occupancy: ChannelOccupancy, profiles: ProfileBook): OccupancyView {
   const person = (o: Occupant) => withProfile(o, profiles.known(o.did));
+  const listeners = new Set<(event: OccupancyEvent) => void>();
+  // As with an EventEmitter, a listener added or removed while an event is handed out does not change who gets that event.
+  const emit = (event: OccupancyEvent) => {
+    for (const listener of [...listeners]) listener(event);
+  };
+  let stop: (() => void) | undefined;
+  const start = () => {
+    const stopOccupancy = occupancy.subscribe((e) => emit(e.kind === 'left' ? e : { ...e, participant: person(e.participant) }));
+    const stopProfiles = profiles.onChange((did) => {
+      for (const { channelId, participants } of occupancy.snapshot()) {
+        const occupant = participants.find((p) => p.did === did);
+        if (occupant) emit({ kind: 'updated', channelId, participant: person(occupant) });
+      }
+    });
+    return () => {
+      stopOccupancy();
+      stopProfiles();
+    };
+  };
   return {
     participants: (channelId) => occupancy.participants(channelId).map(person),
     subscribe(listener) {
-      const stopOccupancy = occupancy.subscribe((e) => listener(e.kind === 'left' ? e : { ...e, participant: person(e.participant) }));
-      const stopProfiles = profiles.onChange((did) => {
-        for (const { channelId, participants } of occupancy.snapshot()) {
-          const occupant = participants.find((p) => p.did === did);
-          if (occupant) listener({ kind: 'updated', channelId, participant: person(occupant) });
-        }
-      });
+      listeners.add(listener);
+      stop ??= start();
       return () => {
-        stopOccupancy();
-        stopProfiles();
+        listeners.delete(listener);
+        if (listeners.size === 0) {
+          stop?.();
+          stop = undefined;
+        }
       };
     },
   };

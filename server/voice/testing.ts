@@ -93,16 +93,20 @@ export function watchStream(client: Client<typeof ChannelsService>) {
     received,
     ended,
     cancel: () => abort.abort(),
+    /** The next message that is not a heartbeat (the server sends one after each snapshot, and every heartbeatMs). */
     async next(timeoutMs = 3000): Promise<WatchChannelsResponse> {
       const deadline = Date.now() + timeoutMs;
-      while (received.length <= read) {
-        if (done || Date.now() > deadline) throw new Error(`no stream message #${read} within ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          waiter = resolve;
-          setTimeout(resolve, 50);
-        });
+      for (;;) {
+        while (received.length <= read) {
+          if (done || Date.now() > deadline) throw new Error(`no stream message #${read} within ${timeoutMs} ms`);
+          await new Promise<void>((resolve) => {
+            waiter = resolve;
+            setTimeout(resolve, 50);
+          });
+        }
+        const message = received[read++]!;
+        if (message.event.case !== 'heartbeat') return message;
       }
-      return received[read++]!;
     },
   };
 }

@@ -1,7 +1,8 @@
 // One WatchChannels stream: a snapshot of the occupancy, then every change in the order it
 // happened, plus a heartbeat so clients and proxies can tell a quiet stream from a dead one.
-// The snapshot is taken and the subscription made in the same tick, so no change can fall
-// between them. Each stream buffers at most `queueLimit` messages. When a change would
+// A stream subscribes at once and owes its consumer a snapshot, taken when its turn to send
+// one comes (Turns, below); the changes before that are in it, so none falls between the
+// snapshot and the changes that follow. Each stream buffers at most `queueLimit` messages. When a change would
 // overflow it, the queue is dropped and the stream owes its consumer a fresh snapshot
 // instead, taken when the consumer next reads (correct by construction: the snapshot, then
 // each later change). So a burst larger than the queue (a crowd seated in one pass of the
@@ -9,10 +10,10 @@
 // each stream one snapshot, not a stream ended and a reconnect storm. A consumer that has
 // read nothing for `stallMs` while it owes that snapshot (a phone asleep, a stalled proxy)
 // has its stream ended with UNAVAILABLE; meanwhile the stream holds nothing but that debt.
-import type { MessageInitShape } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { WatchChannelsResponseSchema } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
+import { WatchChannelsResponseSchema } from '../../src/lib/gen/microclimate/channels/v1/channels_pb.js';
 import type { ChannelConfig } from '../config.js';
 import type { OccupancyEvent } from './occupancy.js';
 import type { OccupancyView } from './profiled-occupancy.js';
@@ -41,16 +42,108 @@ export function channelList(channels: readonly ChannelConfig[], occupancy: Pick<
   }));
 }
 
+// Every stream is handed the same event object for a change (profiled-occupancy.ts, or the
+// occupancy's own emitter), so each change becomes one protobuf message that all streams
+// send, instead of one per stream: Connect takes a message as it is and only serialises it.
+const messages = new WeakMap<OccupancyEvent, WatchMessage>();
+
 function toMessage(e: OccupancyEvent): WatchMessage {
+  let message = messages.get(e);
+  if (!message) {
+    message = create(WatchChannelsResponseSchema, { event: eventOf(e) });
+    messages.set(e, message);
+  }
+  return message;
+}
+
+function eventOf(e: OccupancyEvent): WatchMessage['event'] {
   switch (e.kind) {
     case 'joined':
-      return { event: { case: 'joined', value: { channelId: e.channelId, participant: e.participant } } };
+      return { case: 'joined', value: { channelId: e.channelId, participant: e.participant } };
     case 'left':
-      return { event: { case: 'left', value: { channelId: e.channelId, did: e.did } } };
+      return { case: 'left', value: { channelId: e.channelId, did: e.did } };
     case 'updated':
-      return { event: { case: 'updated', value: { channelId: e.channelId, participant: e.participant } } };
+      return { case: 'updated', value: { channelId: e.channelId, participant: e.participant } };
   }
 }
+
+// The snapshot too is one message for every stream opened while nothing changed: 2,000 lists
+// opening on a server with 2,000 people seated built 2,000 copies of everyone (about 1 GB of
+// garbage at once, which the process kept as resident memory). Any change drops it; the
+// dropping listener runs in the change's own emit, before any stream can read again.
+const snapshots = new WeakMap<OccupancyView, { channels: readonly ChannelConfig[]; message: WatchMessage | undefined }>();
+
+function snapshotOf(channels: readonly ChannelConfig[], occupancy: OccupancyView): WatchMessage {
+  let cached = snapshots.get(occupancy);
+  if (cached?.channels !== channels) {
+    const entry: { channels: readonly ChannelConfig[]; message: WatchMessage | undefined } = { channels, message: undefined };
+    occupancy.subscribe(() => (entry.message = undefined)); // for the view's lifetime (the server's)
+    snapshots.set(occupancy, entry);
+    cached = entry;
+  }
+  cached.message ??= create(WatchChannelsResponseSchema, { event: { case: 'snapshot', value: { channels: channelList(channels, occupancy) } } });
+  return cached.message;
+}
+
+const heartbeatMessage = (): WatchMessage => ({ event: { case: 'heartbeat', value: { sentAt: timestampNow() } } });
+
+/**
+ * Turns to send a snapshot: at most `limit` streams at once, the others wait in order. A
+ * snapshot is the whole server's occupancy (about 116 KB with 2,000 people seated), and all of
+ * a proxy's streams share one HTTP/2 session. When 2,000 lists opened at once (a reconnect
+ * after a restart), their snapshots went out together: 232 MB queued on that session, past
+ * Node's limit on what a session may buffer, and Node reset every newer stream (Envoy's 503
+ * "UR"). With turns, what is queued is a few snapshots; a turn ends when Connect asks the stream
+ * for its next message, which it does once the snapshot's write has drained.
+ */
+export class Turns {
+  #free: number;
+  readonly #waiting = new Set<() => void>(); // in arrival order
+  constructor(limit: number) {
+    this.#free = limit;
+  }
+
+  /** Resolves with the turn's release once it is this caller's turn, or at once with nothing to release when `signal` aborts first. */
+  take(signal: AbortSignal): Promise<() => void> {
+    if (signal.aborted) return Promise.resolve(() => {});
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve(this.#releaser());
+    }
+    return new Promise((resolve) => {
+      const go = () => {
+        signal.removeEventListener('abort', quit);
+        resolve(this.#releaser());
+      };
+      const quit = () => {
+        this.#waiting.delete(go);
+        resolve(() => {});
+      };
+      this.#waiting.add(go);
+      signal.addEventListener('abort', quit, { once: true });
+    });
+  }
+
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  #releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiting.values().next();
+      if (next.done) this.#free++;
+      else {
+        this.#waiting.delete(next.value);
+        next.value(); // the turn passes on
+      }
+    };
+  }
+}
+
+const snapshotTurns = new Turns(8);
 
 export async function* watchChannels(
   channels: readonly ChannelConfig[],
@@ -81,16 +174,11 @@ export async function* watchChannels(
     notify();
   };
 
-  // Held only until it is sent: a stream lives for hours, and keeping its first snapshot made
-  // each stream's memory grow with the number of people on the server.
-  let snapshot: WatchMessage | undefined = { event: { case: 'snapshot', value: { channels: channelList(channels, occupancy) } } };
-  const takeSnapshot = () => {
-    const message = snapshot!;
-    snapshot = undefined;
-    return message;
-  };
+  // The stream starts owing its snapshot: it is taken when the stream's turn to send one comes
+  // (below), and the changes before that are in it.
+  owedSince = performance.now();
   const unsubscribe = occupancy.subscribe((e) => push(toMessage(e)));
-  const heartbeat = setInterval(() => push({ event: { case: 'heartbeat', value: { sentAt: timestampNow() } } }), tuning.heartbeatMs);
+  const heartbeat = setInterval(() => push(heartbeatMessage()), tuning.heartbeatMs);
   const stop = () => {
     unsubscribe();
     clearInterval(heartbeat);
@@ -98,7 +186,6 @@ export async function* watchChannels(
   signal.addEventListener('abort', notify, { once: true });
 
   try {
-    yield takeSnapshot();
     for (;;) {
       if (signal.aborted) {
         // The server ends streams with a code that tells the client what to do: UNAVAILABLE
@@ -109,8 +196,18 @@ export async function* watchChannels(
       }
       if (failure) throw failure;
       if (owedSince !== undefined) {
-        owedSince = undefined;
-        yield { event: { case: 'snapshot', value: { channels: channelList(channels, occupancy) } } };
+        const release = await snapshotTurns.take(signal);
+        try {
+          if (signal.aborted || failure) continue;
+          owedSince = undefined;
+          yield snapshotOf(channels, occupancy);
+          // Connect's pipeline keeps the last message it sent (its bytes, twice) until the next
+          // one: after a snapshot, every stream held two copies of the whole occupancy until the
+          // next change (232 KB a stream with 2,000 people seated). A heartbeat now lets it go.
+          yield heartbeatMessage();
+        } finally {
+          release(); // once the consumer asks for more: Connect asks when the write has drained
+        }
         continue;
       }
       const next = queue.shift();
