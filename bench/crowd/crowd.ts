@@ -11,7 +11,6 @@
 // Sizes are options: CROWD_PEOPLE (default 2000), CROWD_CHANNELS (40), CROWD_ROUNDS (20);
 // CROWD_REPLICAS=2 runs it on the replicated stack (Redis, 2 API replicas): the streams spread
 // over both through Envoy, and the timed join is posted to replica 2 (it crosses Redis).
-import fs from 'node:fs';
 import os from 'node:os';
 import { toBinary } from '@bufbuild/protobuf';
 import { AtpAgent } from '@atproto/api';
@@ -24,7 +23,7 @@ import { serviceDidFor } from '../../src/lib/auth/service-did.ts';
 import { signWebhook, webhookBody } from '../../server/voice/testing.ts';
 import type { StackInfo } from '../../scripts/stack/index.ts';
 import { memoryAfterGc, profileProcess, profileSummary } from '../node-profile.ts';
-import { pidOf, rssOf } from '../presence.ts';
+import { cpuMsOf, pidOf, rssOf } from '../presence.ts';
 import type { Row } from '../report.ts';
 import { summarize } from '../stats.ts';
 
@@ -90,12 +89,6 @@ async function pool<T>(n: number, limit: number, work: (i: number) => Promise<T>
 		})
 	);
 	return out;
-}
-
-/** CPU ms (user + system) of a process so far, from /proc (100 Hz ticks). */
-function cpuMs(pid: string): number {
-	const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-	return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 const runId = Date.now().toString(36);
@@ -203,7 +196,7 @@ export interface CrowdResult {
 export async function runCrowd(stack: StackInfo, o: CrowdOptions, log: (line: string) => void = () => undefined): Promise<CrowdResult> {
 	// Every API replica's process: memory and CPU are summed over them.
 	const apiPorts = [stack.ports.API, ...(o.replicas === 2 && stack.ports.API_2 ? [stack.ports.API_2] : [])];
-	const apiCpu = () => apiPorts.reduce((sum, port) => sum + cpuMs(pidOf(port)), 0);
+	const apiCpu = () => apiPorts.reduce((sum, port) => sum + cpuMsOf(pidOf(port)), 0);
 	const apiRss = () => apiPorts.reduce((sum, port) => sum + rssOf(port), 0);
 	// What the replicas hold (JS heap + memory outside it: buffers, sockets), after a full
 	// collection, in MiB: read one replica at a time (each opens its inspector on the same port).
