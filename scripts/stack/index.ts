@@ -3,7 +3,7 @@
 // It writes what it started to .stack/stack.json and removes it on stop().
 import fs from 'node:fs';
 import path from 'node:path';
-import { BUILD_DIR, buildApp, hasBuild, serveApp, stackAppEnv } from './app.js';
+import { BUILD_DIR, appBuiltFor, buildApp, hasBuild, serveApp, stackAppEnv } from './app.js';
 import { startAtproto, type Atproto, type DemoAccount } from './atproto.js';
 import { startApiServer, startEnvoy, startLiveKit, stopList } from './components.js';
 import { Restartable } from './restartable.js';
@@ -95,9 +95,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const plcUrl = `http://localhost:${ports.PLC}`;
   const pdsUrl = `http://localhost:${ports.PDS}`;
   const build = options.build ?? 'auto';
-  if (build === true || (build === 'auto' && !hasBuild())) {
-    if (build === 'auto') log('build/ has no app yet');
-    await buildApp(stackAppEnv({ server: `http://localhost:${ports.ENVOY}`, plc: plcUrl, pds: pdsUrl }));
+  const server = `http://localhost:${ports.ENVOY}`;
+  // 'auto' also rebuilds an app built for another server (another port block's, the production rehearsal's).
+  if (build === true || (build === 'auto' && !appBuiltFor(server))) {
+    if (build === 'auto') log(hasBuild() ? `build/ has an app for another server than ${server}` : 'build/ has no app yet');
+    await buildApp(stackAppEnv({ server, plc: plcUrl, pds: pdsUrl }));
   } else if (!hasBuild()) {
     throw new Error(`No built app in ${BUILD_DIR} (200.html missing): run npm run build, or start with build enabled`);
   } else if (ports.ENVOY !== DEFAULT_PORTS.ENVOY || ports.PLC !== DEFAULT_PORTS.PLC || ports.PDS !== DEFAULT_PORTS.PDS) {
