@@ -91,12 +91,12 @@ const heartbeatMessage = (): WatchMessage => ({ event: { case: 'heartbeat', valu
  * Turns to send a snapshot: at most `limit` streams at once, the others wait in order. A
  * snapshot is the whole server's occupancy (about 116 KB with 2,000 people seated), and all of
  * a proxy's streams share one HTTP/2 session. When 2,000 lists opened at once (a reconnect
- * after a restart), their snapshots went out together: 232 MB queued on that session, past
- * Node's limit on what a session may buffer, and Node reset every newer stream (Envoy's 503
- * "UR"). With turns, what is queued is a few snapshots; a turn ends when Connect asks the stream
+ * after a restart), their snapshots went out together: 232 MB queued on that session, far
+ * past the 10 MB Node lets a session buffer by default, and newer streams were reset (Envoy's
+ * 503 "UR"; most likely that limit, raised too in app.ts). With turns, what is queued is a few snapshots; a turn ends when Connect asks the stream
  * for its next message, which it does once the snapshot's write has drained.
  */
-export class Turns {
+class Turns {
   #free: number;
   readonly #waiting = new Set<() => void>(); // in arrival order
   constructor(limit: number) {
@@ -122,10 +122,6 @@ export class Turns {
       this.#waiting.add(go);
       signal.addEventListener('abort', quit, { once: true });
     });
-  }
-
-  get waiting(): number {
-    return this.#waiting.size;
   }
 
   #releaser(): () => void {
@@ -201,13 +197,13 @@ export async function* watchChannels(
           if (signal.aborted || failure) continue;
           owedSince = undefined;
           yield snapshotOf(channels, occupancy);
-          // Connect's pipeline keeps the last message it sent (its bytes, twice) until the next
-          // one: after a snapshot, every stream held two copies of the whole occupancy until the
-          // next change (232 KB a stream with 2,000 people seated). A heartbeat now lets it go.
-          yield heartbeatMessage();
         } finally {
           release(); // once the consumer asks for more: Connect asks when the write has drained
         }
+        // Connect's pipeline keeps the last message it sent (its bytes, twice) until the next
+        // one: after a snapshot, every stream held two copies of the whole occupancy until the
+        // next change (232 KB a stream with 2,000 people seated). A heartbeat now lets it go.
+        yield heartbeatMessage();
         continue;
       }
       const next = queue.shift();
