@@ -3,7 +3,7 @@
 // process was started with another), then V8's profiler is started and stopped over CDP.
 // Used by the crowd bench to say what a fan-out spends the API server's CPU on.
 import type { CpuProfile } from './trace-summary.ts';
-import { selfTimeByModule } from './trace-summary.ts';
+import { selfTimeBy, selfTimeByModule } from './trace-summary.ts';
 
 interface Cdp {
 	send<T = unknown>(method: string, params?: object): Promise<T>;
@@ -103,22 +103,12 @@ export function nodeModuleLabel(url: string): string {
 
 /** Self time by package and the top functions by self time, as one line for a bench note. */
 export function profileSummary(profile: CpuProfile, top = 8): string {
-	const total = selfTimeByModule(profile, () => 'all').reduce((s, [, ms]) => s + ms, 0);
-	const share = (ms: number) => `${((ms / total) * 100).toFixed(0)} %`;
-	const modules = selfTimeByModule(profile, nodeModuleLabel)
-		.slice(0, top)
-		.map(([name, ms]) => `${name} ${share(ms)}`);
-	const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-	const byFunction = new Map<string, number>();
-	(profile.samples ?? []).forEach((sample, i) => {
-		const f = nodes.get(sample)?.callFrame;
-		if (!f || f.functionName === '(idle)') return;
-		const key = `${f.functionName || '(anonymous)'} (${f.url ? nodeModuleLabel(f.url) : 'native'})`;
-		byFunction.set(key, (byFunction.get(key) ?? 0) + (profile.timeDeltas?.[i] ?? 0) / 1000);
-	});
-	const functions = [...byFunction]
-		.sort((a, b) => b[1] - a[1])
-		.slice(0, top)
-		.map(([name, ms]) => `${name} ${share(ms)}`);
-	return `${total.toFixed(0)} ms on CPU; by package: ${modules.join(', ')}; top functions: ${functions.join(', ')}`;
+	const functions = selfTimeBy(profile, (f) => `${f.functionName || '(anonymous)'} (${f.url ? nodeModuleLabel(f.url) : 'native'})`);
+	const total = functions.reduce((s, [, ms]) => s + ms, 0);
+	const shares = (rows: [string, number][]) =>
+		rows
+			.slice(0, top)
+			.map(([name, ms]) => `${name} ${((ms / total) * 100).toFixed(0)} %`)
+			.join(', ');
+	return `${total.toFixed(0)} ms on CPU; by package: ${shares(selfTimeByModule(profile, nodeModuleLabel))}; top functions: ${shares(functions)}`;
 }

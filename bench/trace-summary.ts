@@ -124,16 +124,21 @@ export interface CpuProfile {
  * profile's clock) are left out. Returns [name, ms], biggest first.
  */
 export function selfTimeByModule(profile: CpuProfile, label: (url: string) => string = short, untilUs = Infinity): [string, number][] {
+	return selfTimeBy(profile, (f) => (f.url ? label(f.url) : f.functionName || '(native)'), untilUs);
+}
+
+/** Self time of a CPU profile grouped by `key` of each sample's frame (idle left out); [name, ms], biggest first. */
+export function selfTimeBy(profile: CpuProfile, key: (frame: CpuNode['callFrame']) => string, untilUs = Infinity): [string, number][] {
 	const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-	const byModule = new Map<string, number>();
+	const byKey = new Map<string, number>();
 	let at = profile.startTime;
 	(profile.samples ?? []).forEach((sample, i) => {
 		at += profile.timeDeltas?.[i] ?? 0;
 		if (at > untilUs) return;
 		const f = nodes.get(sample)?.callFrame;
 		if (!f || f.functionName === '(idle)') return;
-		const key = f.url ? label(f.url) : f.functionName || '(native)';
-		byModule.set(key, (byModule.get(key) ?? 0) + (profile.timeDeltas?.[i] ?? 0) / 1000);
+		const k = key(f);
+		byKey.set(k, (byKey.get(k) ?? 0) + (profile.timeDeltas?.[i] ?? 0) / 1000);
 	});
-	return [...byModule].sort((a, b) => b[1] - a[1]);
+	return [...byKey].sort((a, b) => b[1] - a[1]);
 }
